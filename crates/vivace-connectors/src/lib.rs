@@ -1,0 +1,59 @@
+//! Connectors: the [`Connector`] trait and the built-in `tpch`, `memory`, `filesystem` and
+//! `system` catalogs.
+//!
+//! A connector turns a `catalog/NAME.properties` file into a DataFusion [`CatalogProvider`].
+//! Connectors know nothing about sessions, HTTP or the cluster; the engine mounts their catalogs
+//! and adds an `information_schema` to each.
+//!
+//! Trino type details that Arrow cannot express (the `n` of `varchar(n)`, `json`, `uuid`, ...)
+//! travel in Arrow field metadata under [`TRINO_TYPE_METADATA_KEY`].
+
+pub mod error;
+pub mod filesystem;
+pub mod memory;
+pub mod tpch;
+
+use std::fmt::Debug;
+use std::sync::Arc;
+
+use datafusion::catalog::CatalogProvider;
+use vivace_common::PropertyMap;
+
+pub use error::{ConnectorError, ConnectorResult};
+
+/// The Arrow field-metadata key that carries a column's Trino type name when Arrow's own type
+/// does not say it all (for example `varchar(25)`, `char(3)`, `json`, `uuid`).
+pub const TRINO_TYPE_METADATA_KEY: &str = "trino.type";
+
+/// One mounted catalog's connector.
+pub trait Connector: Send + Sync + Debug {
+    /// The connector's name, as written in `connector.name=`.
+    fn connector_name(&self) -> &str;
+
+    /// The catalog's schemas and tables, as DataFusion sees them. Called once per query plan;
+    /// implementations return a cheap handle onto shared state.
+    fn catalog(&self) -> Arc<dyn CatalogProvider>;
+}
+
+/// Builds connectors of one kind from catalog property files.
+pub trait ConnectorFactory: Send + Sync + Debug {
+    /// The name matched against `connector.name=`.
+    fn name(&self) -> &'static str;
+
+    /// Creates the connector for catalog `catalog`. The factory takes the properties it knows
+    /// from `properties`; whatever it leaves behind is reported as an unknown property.
+    fn create(
+        &self,
+        catalog: &str,
+        properties: &mut PropertyMap,
+    ) -> ConnectorResult<Arc<dyn Connector>>;
+}
+
+/// The factories of the built-in connectors (the `system` catalog is mounted by the engine).
+pub fn builtin_factories() -> Vec<Arc<dyn ConnectorFactory>> {
+    vec![
+        Arc::new(tpch::TpchConnectorFactory),
+        Arc::new(memory::MemoryConnectorFactory),
+        Arc::new(filesystem::FilesystemConnectorFactory),
+    ]
+}

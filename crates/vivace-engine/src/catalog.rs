@@ -1,0 +1,155 @@
+//! The mounted catalogs: each connector's catalog, with an `information_schema` added, exposed
+//! to DataFusion as one [`CatalogProviderList`].
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use datafusion::catalog::{CatalogProvider, CatalogProviderList, SchemaProvider};
+use datafusion::common::{Result as DfResult, not_impl_err};
+use parking_lot::RwLock;
+use vivace_connectors::Connector;
+
+use crate::information_schema::{INFORMATION_SCHEMA, InformationSchema};
+
+/// A mounted catalog.
+#[derive(Debug, Clone)]
+pub struct MountedCatalog {
+    /// The catalog's name.
+    pub name: String,
+    /// The connector's name (`connector.name`).
+    pub connector_name: String,
+    /// Schemas and tables, `information_schema` included.
+    pub provider: Arc<dyn CatalogProvider>,
+}
+
+/// The catalogs of this node, by name.
+#[derive(Debug, Default)]
+pub struct CatalogManager {
+    catalogs: RwLock<BTreeMap<String, MountedCatalog>>,
+}
+
+impl CatalogManager {
+    /// An empty manager.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Mounts a connector's catalog under `name`, replacing any catalog of that name.
+    pub fn mount(&self, name: &str, connector: &dyn Connector) {
+        self.mount_provider(name, connector.connector_name(), connector.catalog());
+    }
+
+    /// Mounts a catalog provider directly (used for the `system` catalog).
+    pub fn mount_provider(
+        &self,
+        name: &str,
+        connector_name: &str,
+        provider: Arc<dyn CatalogProvider>,
+    ) {
+        let with_info = Arc::new(CatalogWithInformationSchema {
+            name: name.to_string(),
+            inner: provider,
+        });
+        self.catalogs.write().insert(
+            name.to_string(),
+            MountedCatalog {
+                name: name.to_string(),
+                connector_name: connector_name.to_string(),
+                provider: with_info,
+            },
+        );
+    }
+
+    /// A mounted catalog.
+    pub fn get(&self, name: &str) -> Option<MountedCatalog> {
+        self.catalogs.read().get(name).cloned()
+    }
+
+    /// All mounted catalogs, by name.
+    pub fn list(&self) -> Vec<MountedCatalog> {
+        self.catalogs.read().values().cloned().collect()
+    }
+}
+
+/// The catalog list DataFusion plans against.
+#[derive(Debug)]
+pub struct CatalogList {
+    manager: Arc<CatalogManager>,
+}
+
+impl CatalogList {
+    /// A view of the manager's catalogs.
+    pub fn new(manager: Arc<CatalogManager>) -> Self {
+        CatalogList { manager }
+    }
+}
+
+impl CatalogProviderList for CatalogList {
+    fn register_catalog(
+        &self,
+        name: String,
+        catalog: Arc<dyn CatalogProvider>,
+    ) -> Option<Arc<dyn CatalogProvider>> {
+        let previous = self.manager.get(&name).map(|c| c.provider);
+        self.manager.mount_provider(&name, "datafusion", catalog);
+        previous
+    }
+
+    fn catalog_names(&self) -> Vec<String> {
+        self.manager.list().into_iter().map(|c| c.name).collect()
+    }
+
+    fn catalog(&self, name: &str) -> Option<Arc<dyn CatalogProvider>> {
+        self.manager.get(name).map(|c| c.provider)
+    }
+}
+
+/// A connector's catalog with `information_schema` added.
+#[derive(Debug)]
+struct CatalogWithInformationSchema {
+    name: String,
+    inner: Arc<dyn CatalogProvider>,
+}
+
+impl CatalogProvider for CatalogWithInformationSchema {
+    fn schema_names(&self) -> Vec<String> {
+        let mut names = self.inner.schema_names();
+        if !names.iter().any(|n| n == INFORMATION_SCHEMA) {
+            names.push(INFORMATION_SCHEMA.to_string());
+        }
+        names.sort();
+        names
+    }
+
+    fn schema(&self, name: &str) -> Option<Arc<dyn SchemaProvider>> {
+        if name == INFORMATION_SCHEMA {
+            return Some(Arc::new(InformationSchema::new(
+                &self.name,
+                Arc::clone(&self.inner),
+            )));
+        }
+        self.inner.schema(name)
+    }
+
+    fn register_schema(
+        &self,
+        name: &str,
+        schema: Arc<dyn SchemaProvider>,
+    ) -> DfResult<Option<Arc<dyn SchemaProvider>>> {
+        if name == INFORMATION_SCHEMA {
+            return not_impl_err!("Schema '{INFORMATION_SCHEMA}' is read-only");
+        }
+        self.inner.register_schema(name, schema)
+    }
+
+    fn deregister_schema(
+        &self,
+        name: &str,
+        cascade: bool,
+    ) -> DfResult<Option<Arc<dyn SchemaProvider>>> {
+        if name == INFORMATION_SCHEMA {
+            return not_impl_err!("Schema '{INFORMATION_SCHEMA}' is read-only");
+        }
+        self.inner.deregister_schema(name, cascade)
+    }
+}

@@ -1,0 +1,122 @@
+//! The engine's configuration: query limits and node identity, read from `config.properties`
+//! and `node.properties`.
+
+use std::time::Duration;
+
+use vivace_common::{PropertiesError, PropertyMap};
+
+/// Settings the engine needs, validated at startup.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// `node.environment`.
+    pub environment: String,
+    /// `node.id`.
+    pub node_id: String,
+    /// `coordinator`.
+    pub coordinator: bool,
+    /// `query.max-memory`: memory a query may use in the whole cluster.
+    pub query_max_memory: u64,
+    /// `query.max-memory-per-node`: memory a query may use on one node.
+    pub query_max_memory_per_node: u64,
+    /// `query.max-execution-time`.
+    pub query_max_execution_time: Duration,
+    /// `query.max-run-time`.
+    pub query_max_run_time: Duration,
+    /// `query.max-history`: finished queries kept for `system.runtime.queries`.
+    pub query_max_history: usize,
+    /// `task.concurrency`: partitions per stage.
+    pub target_partitions: usize,
+    /// The URI this node is reached at, for `system.runtime.nodes`.
+    pub http_uri: String,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let per_node = physical_memory_bytes().map_or(2 << 30, |m| m * 3 / 10);
+        EngineConfig {
+            environment: "vivace".to_string(),
+            node_id: "vivace-node".to_string(),
+            coordinator: true,
+            query_max_memory: 20 << 30,
+            query_max_memory_per_node: per_node,
+            query_max_execution_time: Duration::from_secs(100 * 24 * 3600),
+            query_max_run_time: Duration::from_secs(100 * 24 * 3600),
+            query_max_history: 100,
+            target_partitions: cores,
+            http_uri: "http://localhost:8080".to_string(),
+        }
+    }
+}
+
+impl EngineConfig {
+    /// Takes the engine's keys from `config.properties`.
+    pub fn take_server_properties(
+        &mut self,
+        props: &mut PropertyMap,
+    ) -> Result<(), PropertiesError> {
+        if let Some(v) = props.take_bool("coordinator")? {
+            self.coordinator = v;
+        }
+        if let Some(v) = props.take_data_size("query.max-memory")? {
+            self.query_max_memory = v;
+        }
+        if let Some(v) = props.take_data_size("query.max-memory-per-node")? {
+            self.query_max_memory_per_node = v;
+        }
+        if let Some(v) = props.take_duration("query.max-execution-time")? {
+            self.query_max_execution_time = v;
+        }
+        if let Some(v) = props.take_duration("query.max-run-time")? {
+            self.query_max_run_time = v;
+        }
+        if let Some(v) = props.take_with("query.max-history", positive)? {
+            self.query_max_history = v;
+        }
+        if let Some(v) = props.take_with("task.concurrency", positive)? {
+            self.target_partitions = v;
+        }
+        Ok(())
+    }
+
+    /// Takes the engine's keys from `node.properties`.
+    pub fn take_node_properties(&mut self, props: &mut PropertyMap) -> Result<(), PropertiesError> {
+        if let Some(v) = props.take_with("node.environment", valid_environment)? {
+            self.environment = v;
+        }
+        if let Some(v) = props.take_string("node.id") {
+            self.node_id = v;
+        }
+        Ok(())
+    }
+}
+
+fn positive(value: &str) -> Result<usize, String> {
+    match value.parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("expected a positive integer, got '{value}'")),
+    }
+}
+
+/// Trino requires lower-case letters, digits and underscores.
+fn valid_environment(value: &str) -> Result<String, String> {
+    let ok = !value.is_empty()
+        && value
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if ok {
+        Ok(value.to_string())
+    } else {
+        Err(format!(
+            "'{value}' must contain only lower-case letters, digits and underscores"
+        ))
+    }
+}
+
+/// Total memory of the machine, from `/proc/meminfo` where available.
+fn physical_memory_bytes() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}

@@ -1,0 +1,122 @@
+//! DataFusion wiring: the shared base session state, and a fresh context per query with the
+//! session's defaults, its time zone, its parallelism and its own memory pool.
+
+use std::num::NonZeroUsize;
+use std::sync::Arc;
+
+use datafusion::execution::context::SessionState;
+use datafusion::execution::memory_pool::{GreedyMemoryPool, MemoryPool, TrackConsumersPool};
+use datafusion::execution::runtime_env::RuntimeEnv;
+use datafusion::execution::{FunctionRegistry, SessionStateBuilder};
+use datafusion::prelude::{SessionConfig, SessionContext};
+use vivace_common::ErrorCode;
+
+use crate::catalog::{CatalogList, CatalogManager};
+use crate::error::{EngineError, EngineResult};
+use crate::session::Session;
+use crate::session_properties::QueryLimits;
+
+/// Placeholder defaults when the session names no catalog or schema; no catalog has these
+/// names, and references are checked before DataFusion sees them.
+pub const NO_CATALOG: &str = "$no_catalog";
+/// See [`NO_CATALOG`].
+pub const NO_SCHEMA: &str = "$no_schema";
+
+/// Facts about the running query that table providers may read through the session config.
+#[derive(Debug, Clone, Default)]
+pub struct QueryContext {
+    /// The session user.
+    pub user: String,
+    /// The query id.
+    pub query_id: String,
+}
+
+/// Builds per-query DataFusion contexts from one shared base state.
+#[derive(Debug)]
+pub struct ContextFactory {
+    base: SessionState,
+}
+
+impl ContextFactory {
+    /// A factory planning against `catalogs`.
+    pub fn new(catalogs: Arc<CatalogManager>) -> Self {
+        let config = base_config();
+        let mut base = SessionStateBuilder::new()
+            .with_config(config)
+            .with_default_features()
+            .with_catalog_list(Arc::new(CatalogList::new(catalogs)))
+            .build();
+        for function in crate::functions::trino_functions() {
+            // Replacing a DataFusion function of the same name is intended (`version`).
+            let _replaced = base.register_udf(function);
+        }
+        ContextFactory { base }
+    }
+
+    pub(crate) fn base_ref(&self) -> &SessionState {
+        &self.base
+    }
+
+    /// A context for one query; the pool returned bounds the query's memory.
+    pub fn create(
+        &self,
+        session: &Session,
+        limits: &QueryLimits,
+        query: QueryContext,
+    ) -> EngineResult<(SessionContext, Arc<dyn MemoryPool>)> {
+        let mut config = self.base.config().clone();
+        let options = config.options_mut();
+        options.catalog.default_catalog = session.catalog.clone().unwrap_or(NO_CATALOG.into());
+        options.catalog.default_schema = session.schema.clone().unwrap_or(NO_SCHEMA.into());
+        options.execution.target_partitions = limits.target_partitions.max(1);
+        if let Some(zone) = &session.time_zone {
+            options.execution.time_zone = Some(validate_time_zone(zone)?);
+        }
+        let config = config.with_extension(Arc::new(query));
+
+        let pool_size = usize::try_from(limits.max_memory_per_node).unwrap_or(usize::MAX);
+        let pool: Arc<dyn MemoryPool> = Arc::new(TrackConsumersPool::new(
+            GreedyMemoryPool::new(pool_size),
+            NonZeroUsize::MIN.saturating_add(2),
+        ));
+        let base_runtime = self.base.runtime_env();
+        let runtime = Arc::new(RuntimeEnv {
+            memory_pool: Arc::clone(&pool),
+            disk_manager: Arc::clone(&base_runtime.disk_manager),
+            cache_manager: Arc::clone(&base_runtime.cache_manager),
+            object_store_registry: Arc::clone(&base_runtime.object_store_registry),
+        });
+        let state = SessionStateBuilder::new_from_existing(self.base.clone())
+            .with_config(config)
+            .with_runtime_env(runtime)
+            .build();
+        Ok((SessionContext::new_with_state(state), pool))
+    }
+}
+
+fn base_config() -> SessionConfig {
+    let mut config = SessionConfig::new()
+        .with_information_schema(false)
+        .with_create_default_catalog_and_schema(false);
+    let options = config.options_mut();
+    options.sql_parser.enable_ident_normalization = true;
+    // Trino reads `1.5` as decimal(2, 1), not double.
+    options.sql_parser.parse_float_as_decimal = true;
+    options.execution.parquet.pushdown_filters = true;
+    options.execution.parquet.reorder_filters = true;
+    config
+}
+
+/// Accepts an IANA zone name or an offset such as `+05:30`, as Java's `ZoneId` does.
+pub fn validate_time_zone(zone: &str) -> EngineResult<String> {
+    if zone.parse::<chrono_tz::Tz>().is_ok() {
+        return Ok(zone.to_string());
+    }
+    if let Ok(offset) = zone.parse::<chrono::FixedOffset>() {
+        return Ok(offset.to_string());
+    }
+    Err(EngineError::new(
+        ErrorCode::GENERIC_USER_ERROR,
+        format!("Time zone not supported: {zone}"),
+    ))
+}

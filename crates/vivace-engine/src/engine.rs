@@ -1,0 +1,204 @@
+//! The single-node engine: catalogs, per-query DataFusion contexts, query tracking and the
+//! [`QueryService`] implementation.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use datafusion::execution::context::SessionState;
+use tokio::runtime::Handle;
+use tracing::{debug, error};
+use vivace_common::{ErrorCode, QueryId, QueryIdGenerator};
+use vivace_connectors::Connector;
+
+use crate::api::QueryService;
+use crate::catalog::CatalogManager;
+use crate::config::EngineConfig;
+use crate::context::ContextFactory;
+use crate::error::QueryFailure;
+use crate::execute::Execution;
+use crate::query::{QueryEvent, QueryHandle, QueryState};
+use crate::session::Session;
+use crate::session_properties::QueryLimits;
+use crate::system::{NodeInfo, SystemCatalog};
+use crate::tracker::QueryTracker;
+
+/// State shared by the engine and its running queries.
+#[derive(Debug)]
+pub(crate) struct EngineInner {
+    pub(crate) config: EngineConfig,
+    pub(crate) catalogs: Arc<CatalogManager>,
+    pub(crate) contexts: ContextFactory,
+    tracker: Arc<QueryTracker>,
+    ids: QueryIdGenerator,
+    node: NodeInfo,
+    runtime: Handle,
+    shutting_down: AtomicBool,
+}
+
+impl ContextFactory {
+    /// The shared state, for name resolution without a query context.
+    pub(crate) fn base_state(&self) -> &SessionState {
+        self.base_ref()
+    }
+}
+
+/// The engine of one node.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    inner: Arc<EngineInner>,
+}
+
+impl Engine {
+    /// An engine serving `catalogs` (name and connector), running queries on `runtime`.
+    /// The `system` catalog is added here.
+    pub fn new(
+        config: EngineConfig,
+        catalogs: Vec<(String, Arc<dyn Connector>)>,
+        runtime: Handle,
+    ) -> Self {
+        let manager = Arc::new(CatalogManager::new());
+        for (name, connector) in &catalogs {
+            manager.mount(name, connector.as_ref());
+        }
+        let tracker = Arc::new(QueryTracker::new(config.query_max_history));
+        let node = NodeInfo {
+            node_id: config.node_id.clone(),
+            http_uri: config.http_uri.clone(),
+            version: vivace_common::TRINO_COMPATIBLE_VERSION.to_string(),
+            coordinator: config.coordinator,
+            environment: config.environment.clone(),
+        };
+        let system =
+            SystemCatalog::new(Arc::downgrade(&manager), Arc::clone(&tracker), node.clone());
+        manager.mount_provider("system", "system", Arc::new(system));
+        let contexts = ContextFactory::new(Arc::clone(&manager));
+        Engine {
+            inner: Arc::new(EngineInner {
+                config,
+                catalogs: manager,
+                contexts,
+                tracker,
+                ids: QueryIdGenerator::new(),
+                node,
+                runtime,
+                shutting_down: AtomicBool::new(false),
+            }),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &EngineConfig {
+        &self.inner.config
+    }
+}
+
+impl QueryService for Engine {
+    fn submit(&self, session: Session, sql: String) -> Arc<QueryHandle> {
+        let id = self.inner.ids.next_id();
+        let (handle, sender) = QueryHandle::new(id, session, sql);
+        self.inner.tracker.add(Arc::clone(&handle));
+        let inner = Arc::clone(&self.inner);
+        let running = Arc::clone(&handle);
+        let task = self
+            .inner
+            .runtime
+            .spawn(async move { run_query(inner, running, sender).await });
+        let supervised = Arc::clone(&handle);
+        self.inner.runtime.spawn(async move {
+            if let Err(e) = task.await
+                && e.is_panic()
+            {
+                error!(query_id = %supervised.id(), "query task panicked");
+                supervised.fail(QueryFailure::new(
+                    ErrorCode::GENERIC_INTERNAL_ERROR,
+                    format!("Internal error while running query {}", supervised.id()),
+                    None,
+                ));
+            }
+        });
+        handle
+    }
+
+    fn query(&self, id: &QueryId) -> Option<Arc<QueryHandle>> {
+        self.inner.tracker.get(id)
+    }
+
+    fn queries(&self) -> Vec<Arc<QueryHandle>> {
+        self.inner.tracker.list()
+    }
+
+    fn node(&self) -> &NodeInfo {
+        &self.inner.node
+    }
+
+    fn begin_shutdown(&self) {
+        self.inner.shutting_down.store(true, Ordering::SeqCst);
+    }
+
+    fn running_queries(&self) -> usize {
+        self.inner.tracker.running()
+    }
+}
+
+async fn run_query(
+    inner: Arc<EngineInner>,
+    handle: Arc<QueryHandle>,
+    sender: tokio::sync::mpsc::Sender<QueryEvent>,
+) {
+    if inner.shutting_down.load(Ordering::SeqCst) {
+        handle.fail(QueryFailure::new(
+            ErrorCode::SERVER_SHUTTING_DOWN,
+            "Server is shutting down".to_string(),
+            None,
+        ));
+        return;
+    }
+    let limits = match QueryLimits::resolve(&inner.config, handle.session()) {
+        Ok(limits) => limits,
+        Err(e) => {
+            handle.fail(e.to_failure(handle.sql()));
+            return;
+        }
+    };
+    handle.transition(QueryState::Planning);
+    let time_limit = limits
+        .max_execution_time
+        .min(limits.max_run_time.saturating_sub(handle.elapsed()));
+    let execution = Execution::new(Arc::clone(&inner), Arc::clone(&handle), sender, limits);
+    let cancel = handle.cancel_token().clone();
+    let outcome = tokio::select! {
+        _ = cancel.cancelled() => {
+            debug!(query_id = %handle.id(), "query stopped");
+            return;
+        }
+        outcome = tokio::time::timeout(time_limit, execution.run()) => outcome,
+    };
+    match outcome {
+        Err(_) => {
+            handle.fail(QueryFailure::new(
+                ErrorCode::EXCEEDED_TIME_LIMIT,
+                format!(
+                    "Query exceeded maximum time limit of {}",
+                    vivace_common::properties::format_duration(time_limit)
+                ),
+                None,
+            ));
+        }
+        Ok(Err(e)) => {
+            let failure = e.to_failure(handle.sql());
+            if failure.code.kind == vivace_common::ErrorKind::Internal {
+                error!(query_id = %handle.id(), error = %e, "query failed");
+            }
+            handle.fail(failure);
+        }
+        Ok(Ok(completion)) => {
+            handle.update_status(|status| {
+                status.update_count = completion.update_count;
+                status.session_update = completion.session_update;
+            });
+            handle.transition(QueryState::Finished);
+        }
+    }
+    // Dropping the execution closes the event channel after the final status is set.
+    drop(execution);
+}

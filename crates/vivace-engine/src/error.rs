@@ -1,0 +1,341 @@
+//! The engine's error type, and the classification of DataFusion errors into Trino codes.
+
+use arrow::error::ArrowError;
+use datafusion::common::{DataFusionError, SchemaError};
+use vivace_common::{ErrorCode, PropertiesError};
+use vivace_connectors::ConnectorError;
+
+/// A 1-based position in the SQL text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SqlLocation {
+    /// Line, from 1.
+    pub line: u32,
+    /// Column, from 1.
+    pub column: u32,
+}
+
+/// Errors of the engine.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// A query-level error with a known Trino code.
+    #[error("{message}")]
+    Query {
+        /// The Trino error code.
+        code: ErrorCode,
+        /// The message, without a location prefix.
+        message: String,
+        /// Where in the SQL text, if known.
+        location: Option<SqlLocation>,
+    },
+    /// An error from DataFusion, classified by [`classify`].
+    #[error(transparent)]
+    DataFusion(#[from] DataFusionError),
+    /// An error from a connector.
+    #[error(transparent)]
+    Connector(#[from] ConnectorError),
+    /// A configuration error.
+    #[error(transparent)]
+    Config(#[from] PropertiesError),
+}
+
+/// Result of engine operations.
+pub type EngineResult<T> = Result<T, EngineError>;
+
+impl EngineError {
+    /// A query error with no location.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        EngineError::Query {
+            code,
+            message: message.into(),
+            location: None,
+        }
+    }
+
+    /// A query error at a position in the SQL text.
+    pub fn at(code: ErrorCode, message: impl Into<String>, location: Option<SqlLocation>) -> Self {
+        EngineError::Query {
+            code,
+            message: message.into(),
+            location,
+        }
+    }
+
+    /// The code, message and location reported to the client.
+    pub fn to_failure(&self, sql: &str) -> QueryFailure {
+        let (code, message, location) = match self {
+            EngineError::Query {
+                code,
+                message,
+                location,
+            } => (*code, message.clone(), *location),
+            EngineError::DataFusion(e) => classify(e, sql),
+            EngineError::Connector(e) => (e.error_code(), e.to_string(), None),
+            EngineError::Config(e) => (ErrorCode::GENERIC_USER_ERROR, e.to_string(), None),
+        };
+        QueryFailure::new(code, message, location)
+    }
+}
+
+/// Why a query failed, ready for the wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryFailure {
+    /// The Trino error code.
+    pub code: ErrorCode,
+    /// The message, prefixed with `line L:C: ` when the location is known.
+    pub message: String,
+    /// Where in the SQL text.
+    pub location: Option<SqlLocation>,
+}
+
+impl QueryFailure {
+    /// A failure; the location, if any, is prefixed to the message as Trino does.
+    pub fn new(code: ErrorCode, message: String, location: Option<SqlLocation>) -> Self {
+        let message = match location {
+            Some(l) if !message.starts_with("line ") => {
+                format!("line {}:{}: {message}", l.line, l.column)
+            }
+            _ => message,
+        };
+        QueryFailure {
+            code,
+            message,
+            location,
+        }
+    }
+}
+
+impl From<ArrowError> for EngineError {
+    fn from(e: ArrowError) -> Self {
+        EngineError::DataFusion(DataFusionError::from(e))
+    }
+}
+
+/// Maps a DataFusion error to a Trino code, a message without DataFusion's prefixes, and a
+/// location when DataFusion or the parser knows one.
+pub fn classify(error: &DataFusionError, sql: &str) -> (ErrorCode, String, Option<SqlLocation>) {
+    let mut location = None;
+    let mut current = error;
+    loop {
+        match current {
+            DataFusionError::Context(_, inner) => current = inner,
+            DataFusionError::Shared(inner) => current = inner,
+            DataFusionError::Diagnostic(diagnostic, inner) => {
+                if location.is_none() {
+                    location = diagnostic.span.and_then(|span| {
+                        (span.start.line > 0).then(|| SqlLocation {
+                            line: span.start.line as u32,
+                            column: span.start.column as u32,
+                        })
+                    });
+                }
+                current = inner;
+            }
+            DataFusionError::External(inner) => match inner.downcast_ref::<DataFusionError>() {
+                Some(df) => current = df,
+                None => match inner.downcast_ref::<ArrowError>() {
+                    Some(arrow) => return with_location(classify_arrow(arrow), location),
+                    None => {
+                        return (ErrorCode::GENERIC_EXTERNAL, inner.to_string(), location);
+                    }
+                },
+            },
+            DataFusionError::Collection(errors) if !errors.is_empty() => current = &errors[0],
+            _ => break,
+        }
+    }
+    let (code, message) = match current {
+        DataFusionError::SQL(parser_error, _) => {
+            let text = parser_error.to_string();
+            let (message, parsed_location) = split_parser_location(&text);
+            location = location.or(parsed_location);
+            (ErrorCode::SYNTAX_ERROR, message)
+        }
+        DataFusionError::SchemaError(schema_error, _) => match schema_error.as_ref() {
+            SchemaError::FieldNotFound { field, .. } => {
+                let name = field.name.clone();
+                location = location.or_else(|| find_word(sql, &name));
+                (
+                    ErrorCode::COLUMN_NOT_FOUND,
+                    format!("Column '{name}' cannot be resolved"),
+                )
+            }
+            SchemaError::AmbiguousReference { field } => (
+                ErrorCode::AMBIGUOUS_NAME,
+                format!("Column '{}' is ambiguous", field.name),
+            ),
+            SchemaError::DuplicateQualifiedField { .. }
+            | SchemaError::DuplicateUnqualifiedField { .. } => {
+                (ErrorCode::DUPLICATE_COLUMN_NAME, schema_error.to_string())
+            }
+        },
+        DataFusionError::ArrowError(arrow, _) => classify_arrow(arrow),
+        DataFusionError::ResourcesExhausted(message) => (
+            ErrorCode::EXCEEDED_LOCAL_MEMORY_LIMIT,
+            format!("Query exceeded per-node memory limit: {message}"),
+        ),
+        DataFusionError::NotImplemented(message) => (ErrorCode::NOT_SUPPORTED, message.clone()),
+        DataFusionError::Plan(message) | DataFusionError::Execution(message) => {
+            classify_message(message)
+        }
+        DataFusionError::Configuration(message) => {
+            (ErrorCode::INVALID_SESSION_PROPERTY, message.clone())
+        }
+        DataFusionError::ObjectStore(e) => (ErrorCode::GENERIC_EXTERNAL, e.to_string()),
+        DataFusionError::ParquetError(e) => (ErrorCode::GENERIC_EXTERNAL, e.to_string()),
+        DataFusionError::IoError(e) => (ErrorCode::GENERIC_EXTERNAL, e.to_string()),
+        other => (ErrorCode::GENERIC_INTERNAL_ERROR, other.to_string()),
+    };
+    (code, message, location)
+}
+
+fn with_location(
+    (code, message): (ErrorCode, String),
+    location: Option<SqlLocation>,
+) -> (ErrorCode, String, Option<SqlLocation>) {
+    (code, message, location)
+}
+
+fn classify_arrow(error: &ArrowError) -> (ErrorCode, String) {
+    match error {
+        ArrowError::DivideByZero => (ErrorCode::DIVISION_BY_ZERO, "Division by zero".into()),
+        ArrowError::CastError(m) => (ErrorCode::INVALID_CAST_ARGUMENT, m.clone()),
+        ArrowError::ParseError(m) => (ErrorCode::INVALID_CAST_ARGUMENT, m.clone()),
+        ArrowError::ArithmeticOverflow(m) => (ErrorCode::NUMERIC_VALUE_OUT_OF_RANGE, m.clone()),
+        ArrowError::ComputeError(m) if m.contains("Overflow") || m.contains("overflow") => {
+            (ErrorCode::NUMERIC_VALUE_OUT_OF_RANGE, m.clone())
+        }
+        ArrowError::InvalidArgumentError(m) => (ErrorCode::INVALID_FUNCTION_ARGUMENT, m.clone()),
+        ArrowError::MemoryError(m) => (ErrorCode::EXCEEDED_LOCAL_MEMORY_LIMIT, m.clone()),
+        ArrowError::ExternalError(inner) => match inner.downcast_ref::<DataFusionError>() {
+            Some(df) => {
+                let (code, message, _) = classify(df, "");
+                (code, message)
+            }
+            None => (ErrorCode::GENERIC_EXTERNAL, inner.to_string()),
+        },
+        other => (ErrorCode::GENERIC_INTERNAL_ERROR, other.to_string()),
+    }
+}
+
+/// Plan and execution errors carry only text; these patterns pick the Trino code.
+fn classify_message(message: &str) -> (ErrorCode, String) {
+    let lower = message.to_ascii_lowercase();
+    let code = if lower.contains("divide by zero") || lower.contains("division by zero") {
+        return (ErrorCode::DIVISION_BY_ZERO, "Division by zero".into());
+    } else if lower.starts_with("invalid function") || lower.contains("no function matches") {
+        ErrorCode::FUNCTION_NOT_FOUND
+    } else if lower.contains("cannot be cast") || lower.contains("cast error") {
+        ErrorCode::INVALID_CAST_ARGUMENT
+    } else if lower.contains("cannot infer common")
+        || lower.contains("type coercion")
+        || lower.contains("failed to coerce")
+    {
+        ErrorCode::TYPE_MISMATCH
+    } else if lower.contains("unique expression names") {
+        ErrorCode::DUPLICATE_COLUMN_NAME
+    } else if lower.contains("must appear in the group by")
+        || lower.contains("projection references non-aggregate")
+    {
+        ErrorCode::EXPRESSION_NOT_AGGREGATE
+    } else if lower.contains("overflow") {
+        ErrorCode::NUMERIC_VALUE_OUT_OF_RANGE
+    } else {
+        ErrorCode::GENERIC_USER_ERROR
+    };
+    (code, message.to_string())
+}
+
+/// Splits `... at Line: 1, Column: 8` off a parser message.
+fn split_parser_location(text: &str) -> (String, Option<SqlLocation>) {
+    let text = text.strip_prefix("sql parser error: ").unwrap_or(text);
+    if let Some(at) = text.rfind(" at Line: ") {
+        let tail = &text[at + " at Line: ".len()..];
+        let mut parts = tail.split(", Column: ");
+        let line = parts.next().and_then(|l| l.trim().parse::<u32>().ok());
+        let column = parts
+            .next()
+            .and_then(|c| c.trim().trim_end_matches('.').parse::<u32>().ok());
+        if let (Some(line), Some(column)) = (line, column) {
+            return (text[..at].to_string(), Some(SqlLocation { line, column }));
+        }
+    }
+    (text.to_string(), None)
+}
+
+/// The position of the first whole-word, case-insensitive occurrence of `word` in `sql`.
+pub fn find_word(sql: &str, word: &str) -> Option<SqlLocation> {
+    if word.is_empty() {
+        return None;
+    }
+    let haystack = sql.to_lowercase();
+    let needle = word.to_lowercase();
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    let mut search_from = 0;
+    while let Some(found) = haystack[search_from..].find(&needle) {
+        let start = search_from + found;
+        let end = start + needle.len();
+        let before = haystack[..start].chars().next_back();
+        let after = haystack[end..].chars().next();
+        if !before.is_some_and(is_word) && !after.is_some_and(is_word) {
+            return Some(location_of(sql, start));
+        }
+        search_from = end;
+    }
+    None
+}
+
+/// The 1-based line and column of a byte offset.
+pub fn location_of(sql: &str, offset: usize) -> SqlLocation {
+    let before = &sql[..offset.min(sql.len())];
+    let line = before.matches('\n').count() as u32 + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u32 + 1;
+    SqlLocation { line, column }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parser_locations_are_extracted() {
+        let (message, location) = split_parser_location(
+            "sql parser error: Expected: end of statement, found: x at Line: 2, Column: 5",
+        );
+        assert_eq!(message, "Expected: end of statement, found: x");
+        assert_eq!(location, Some(SqlLocation { line: 2, column: 5 }));
+    }
+
+    #[test]
+    fn failures_prefix_location() {
+        let failure = QueryFailure::new(
+            ErrorCode::TABLE_NOT_FOUND,
+            "Table 'a.b.c' does not exist".into(),
+            Some(SqlLocation {
+                line: 1,
+                column: 15,
+            }),
+        );
+        assert_eq!(failure.message, "line 1:15: Table 'a.b.c' does not exist");
+    }
+
+    #[test]
+    fn words_are_located() {
+        assert_eq!(
+            find_word("SELECT x\nFROM tab", "tab"),
+            Some(SqlLocation { line: 2, column: 6 })
+        );
+        assert_eq!(
+            find_word("SELECT table1 FROM t", "t"),
+            Some(SqlLocation {
+                line: 1,
+                column: 20
+            })
+        );
+    }
+
+    #[test]
+    fn divide_by_zero_is_classified() {
+        let error = DataFusionError::ArrowError(Box::new(ArrowError::DivideByZero), None);
+        assert_eq!(classify(&error, "").0, ErrorCode::DIVISION_BY_ZERO);
+    }
+}

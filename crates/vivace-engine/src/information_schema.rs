@@ -1,0 +1,399 @@
+//! `information_schema` inside every catalog, with Trino's tables and columns.
+//!
+//! Tables are built when scanned, from the catalog's live metadata. Equality filters on the
+//! schema and table name are used to read only the tables asked for, so `SHOW COLUMNS` on one
+//! table does not open every table of a large catalog.
+
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, Int64Builder, RecordBatch, StringBuilder};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use async_trait::async_trait;
+use datafusion::catalog::{CatalogProvider, SchemaProvider, Session, TableProvider};
+use datafusion::common::{Result as DfResult, ScalarValue, not_impl_err};
+use datafusion::datasource::TableType;
+use datafusion::datasource::memory::MemorySourceConfig;
+use datafusion::logical_expr::{BinaryExpr, Expr, Operator, TableProviderFilterPushDown};
+use datafusion::physical_plan::ExecutionPlan;
+use tracing::warn;
+
+use crate::types::trino_type_of_field;
+
+/// The schema's name.
+pub const INFORMATION_SCHEMA: &str = "information_schema";
+
+/// The tables of `information_schema`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum InfoTable {
+    Schemata,
+    Tables,
+    Columns,
+    Views,
+    TablePrivileges,
+}
+
+impl InfoTable {
+    const ALL: [InfoTable; 5] = [
+        InfoTable::Columns,
+        InfoTable::Schemata,
+        InfoTable::TablePrivileges,
+        InfoTable::Tables,
+        InfoTable::Views,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            InfoTable::Schemata => "schemata",
+            InfoTable::Tables => "tables",
+            InfoTable::Columns => "columns",
+            InfoTable::Views => "views",
+            InfoTable::TablePrivileges => "table_privileges",
+        }
+    }
+
+    fn schema(self) -> SchemaRef {
+        let text = |name: &str| Field::new(name, DataType::Utf8, true);
+        let fields = match self {
+            InfoTable::Schemata => vec![text("catalog_name"), text("schema_name")],
+            InfoTable::Tables => vec![
+                text("table_catalog"),
+                text("table_schema"),
+                text("table_name"),
+                text("table_type"),
+                text("table_comment"),
+            ],
+            InfoTable::Columns => vec![
+                text("table_catalog"),
+                text("table_schema"),
+                text("table_name"),
+                text("column_name"),
+                Field::new("ordinal_position", DataType::Int64, true),
+                text("column_default"),
+                text("is_nullable"),
+                text("data_type"),
+                text("comment"),
+                text("extra_info"),
+            ],
+            InfoTable::Views => vec![
+                text("table_catalog"),
+                text("table_schema"),
+                text("table_name"),
+                text("view_definition"),
+            ],
+            InfoTable::TablePrivileges => vec![
+                text("grantor"),
+                text("grantor_type"),
+                text("grantee"),
+                text("grantee_type"),
+                text("table_catalog"),
+                text("table_schema"),
+                text("table_name"),
+                text("privilege_type"),
+                text("is_grantable"),
+                text("with_hierarchy"),
+            ],
+        };
+        Arc::new(Schema::new(fields))
+    }
+}
+
+/// `information_schema` of one catalog.
+#[derive(Debug)]
+pub struct InformationSchema {
+    catalog_name: String,
+    catalog: Arc<dyn CatalogProvider>,
+}
+
+impl InformationSchema {
+    /// The information schema of `catalog`, named `catalog_name`.
+    pub fn new(catalog_name: &str, catalog: Arc<dyn CatalogProvider>) -> Self {
+        InformationSchema {
+            catalog_name: catalog_name.to_string(),
+            catalog,
+        }
+    }
+}
+
+#[async_trait]
+impl SchemaProvider for InformationSchema {
+    fn table_names(&self) -> Vec<String> {
+        InfoTable::ALL
+            .iter()
+            .map(|t| t.name().to_string())
+            .collect()
+    }
+
+    async fn table(&self, name: &str) -> DfResult<Option<Arc<dyn TableProvider>>> {
+        Ok(InfoTable::ALL
+            .into_iter()
+            .find(|t| t.name() == name)
+            .map(|kind| {
+                Arc::new(InfoSchemaTable {
+                    kind,
+                    catalog_name: self.catalog_name.clone(),
+                    catalog: Arc::clone(&self.catalog),
+                }) as Arc<dyn TableProvider>
+            }))
+    }
+
+    fn table_exist(&self, name: &str) -> bool {
+        InfoTable::ALL.iter().any(|t| t.name() == name)
+    }
+
+    fn register_table(
+        &self,
+        name: String,
+        _table: Arc<dyn TableProvider>,
+    ) -> DfResult<Option<Arc<dyn TableProvider>>> {
+        not_impl_err!("Cannot create table '{name}' in {INFORMATION_SCHEMA}")
+    }
+}
+
+#[derive(Debug)]
+struct InfoSchemaTable {
+    kind: InfoTable,
+    catalog_name: String,
+    catalog: Arc<dyn CatalogProvider>,
+}
+
+/// Equality constraints found in the filters.
+#[derive(Debug, Default)]
+struct Constraints {
+    catalog: Option<String>,
+    schema: Option<String>,
+    table: Option<String>,
+}
+
+impl Constraints {
+    fn from_filters(filters: &[Expr]) -> Self {
+        let mut constraints = Constraints::default();
+        for filter in filters {
+            collect_equalities(filter, &mut constraints);
+        }
+        constraints
+    }
+}
+
+fn collect_equalities(expr: &Expr, constraints: &mut Constraints) {
+    let Expr::BinaryExpr(BinaryExpr { left, op, right }) = expr else {
+        return;
+    };
+    match op {
+        Operator::And => {
+            collect_equalities(left, constraints);
+            collect_equalities(right, constraints);
+        }
+        Operator::Eq => {
+            let (column, value) = match (left.as_ref(), right.as_ref()) {
+                (Expr::Column(c), Expr::Literal(v, _)) | (Expr::Literal(v, _), Expr::Column(c)) => {
+                    (c, v)
+                }
+                _ => return,
+            };
+            let text = match value {
+                ScalarValue::Utf8(Some(s))
+                | ScalarValue::Utf8View(Some(s))
+                | ScalarValue::LargeUtf8(Some(s)) => s.clone(),
+                _ => return,
+            };
+            match column.name.as_str() {
+                "table_catalog" | "catalog_name" => constraints.catalog = Some(text),
+                "table_schema" | "schema_name" => constraints.schema = Some(text),
+                "table_name" => constraints.table = Some(text),
+                _ => {}
+            }
+        }
+        _ => {}
+    }
+}
+
+#[async_trait]
+impl TableProvider for InfoSchemaTable {
+    fn schema(&self) -> SchemaRef {
+        self.kind.schema()
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::View
+    }
+
+    fn supports_filters_pushdown(
+        &self,
+        filters: &[&Expr],
+    ) -> DfResult<Vec<TableProviderFilterPushDown>> {
+        Ok(vec![TableProviderFilterPushDown::Inexact; filters.len()])
+    }
+
+    async fn scan(
+        &self,
+        _state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        _limit: Option<usize>,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        let constraints = Constraints::from_filters(filters);
+        let batch = self.build(&constraints).await?;
+        let exec = MemorySourceConfig::try_new_exec(
+            &[vec![batch]],
+            self.kind.schema(),
+            projection.cloned(),
+        )?;
+        Ok(exec)
+    }
+}
+
+/// A table seen while listing: its schema, name and provider.
+struct Listed {
+    schema: String,
+    name: String,
+    provider: Option<Arc<dyn TableProvider>>,
+}
+
+impl InfoSchemaTable {
+    fn schema_names(&self, constraints: &Constraints) -> Vec<String> {
+        if constraints
+            .catalog
+            .as_ref()
+            .is_some_and(|c| *c != self.catalog_name)
+        {
+            return vec![];
+        }
+        let mut names = self.catalog.schema_names();
+        if !names.iter().any(|n| n == INFORMATION_SCHEMA) {
+            names.push(INFORMATION_SCHEMA.to_string());
+        }
+        names.sort();
+        match &constraints.schema {
+            Some(wanted) => names.into_iter().filter(|n| n == wanted).collect(),
+            None => names,
+        }
+    }
+
+    fn schema_provider(&self, schema: &str) -> Option<Arc<dyn SchemaProvider>> {
+        if schema == INFORMATION_SCHEMA {
+            Some(Arc::new(InformationSchema::new(
+                &self.catalog_name,
+                Arc::clone(&self.catalog),
+            )))
+        } else {
+            self.catalog.schema(schema)
+        }
+    }
+
+    async fn list_tables(&self, constraints: &Constraints, load: bool) -> Vec<Listed> {
+        let mut listed = Vec::new();
+        for schema in self.schema_names(constraints) {
+            let Some(provider) = self.schema_provider(&schema) else {
+                continue;
+            };
+            let mut names = match &constraints.table {
+                Some(table) if provider.table_exist(table) => vec![table.clone()],
+                Some(_) => vec![],
+                None => provider.table_names(),
+            };
+            names.sort();
+            for name in names {
+                let table = if load {
+                    match provider.table(&name).await {
+                        Ok(Some(table)) => Some(table),
+                        Ok(None) => continue,
+                        Err(e) => {
+                            warn!(catalog = %self.catalog_name, %schema, table = %name, error = %e,
+                                "skipping table whose metadata cannot be read");
+                            continue;
+                        }
+                    }
+                } else {
+                    None
+                };
+                listed.push(Listed {
+                    schema: schema.clone(),
+                    name,
+                    provider: table,
+                });
+            }
+        }
+        listed
+    }
+
+    async fn build(&self, constraints: &Constraints) -> DfResult<RecordBatch> {
+        let schema = self.kind.schema();
+        let columns_for = |n: usize| (0..n).map(|_| StringBuilder::new()).collect::<Vec<_>>();
+        let arrays: Vec<ArrayRef> = match self.kind {
+            InfoTable::Schemata => {
+                let mut columns = columns_for(2);
+                for name in self.schema_names(constraints) {
+                    columns[0].append_value(&self.catalog_name);
+                    columns[1].append_value(name);
+                }
+                finish(columns)
+            }
+            InfoTable::Tables => {
+                let mut columns = columns_for(5);
+                for table in self.list_tables(constraints, true).await {
+                    let table_type = match table.provider.as_ref().map(|p| p.table_type()) {
+                        Some(TableType::View) if table.schema != INFORMATION_SCHEMA => "VIEW",
+                        _ => "BASE TABLE",
+                    };
+                    columns[0].append_value(&self.catalog_name);
+                    columns[1].append_value(&table.schema);
+                    columns[2].append_value(&table.name);
+                    columns[3].append_value(table_type);
+                    columns[4].append_null();
+                }
+                finish(columns)
+            }
+            InfoTable::Views => {
+                let mut columns = columns_for(4);
+                for table in self.list_tables(constraints, true).await {
+                    let Some(provider) = &table.provider else {
+                        continue;
+                    };
+                    if provider.table_type() != TableType::View
+                        || table.schema == INFORMATION_SCHEMA
+                    {
+                        continue;
+                    }
+                    columns[0].append_value(&self.catalog_name);
+                    columns[1].append_value(&table.schema);
+                    columns[2].append_value(&table.name);
+                    columns[3].append_option(provider.get_table_definition());
+                }
+                finish(columns)
+            }
+            InfoTable::Columns => {
+                let mut text = columns_for(9);
+                let mut ordinal = Int64Builder::new();
+                for table in self.list_tables(constraints, true).await {
+                    let Some(provider) = &table.provider else {
+                        continue;
+                    };
+                    for (i, field) in provider.schema().fields().iter().enumerate() {
+                        text[0].append_value(&self.catalog_name);
+                        text[1].append_value(&table.schema);
+                        text[2].append_value(&table.name);
+                        text[3].append_value(field.name());
+                        ordinal.append_value(i as i64 + 1);
+                        text[4].append_null();
+                        text[5].append_value(if field.is_nullable() { "YES" } else { "NO" });
+                        text[6].append_value(trino_type_of_field(field).to_string());
+                        text[7].append_null();
+                        text[8].append_null();
+                    }
+                }
+                let mut arrays = finish(text);
+                arrays.insert(4, Arc::new(ordinal.finish()));
+                arrays
+            }
+            InfoTable::TablePrivileges => finish(columns_for(10)),
+        };
+        Ok(RecordBatch::try_new(schema, arrays)?)
+    }
+}
+
+fn finish(columns: Vec<StringBuilder>) -> Vec<ArrayRef> {
+    columns
+        .into_iter()
+        .map(|mut b| Arc::new(b.finish()) as ArrayRef)
+        .collect()
+}

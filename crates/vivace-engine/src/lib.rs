@@ -1,0 +1,33 @@
+//! The engine: sessions, catalogs, the Trino SQL front end and DataFusion wiring, behind the
+//! [`QueryService`] trait the server consumes.
+//!
+//! A statement arrives with its [`Session`]; [`statement`] recognises session-control and
+//! metadata statements, everything else is planned and run by DataFusion against the mounted
+//! catalogs ([`catalog`]). Results are encoded to the protocol's JSON values ([`encode`]) and
+//! streamed to the server through a [`QueryHandle`].
+
+pub mod api;
+pub mod catalog;
+pub mod config;
+pub mod context;
+pub mod encode;
+mod engine;
+pub mod error;
+mod execute;
+pub mod functions;
+pub mod information_schema;
+pub mod query;
+pub mod rewrite;
+pub mod session;
+pub mod session_properties;
+pub mod statement;
+pub mod system;
+mod tracker;
+pub mod types;
+
+pub use api::QueryService;
+pub use config::EngineConfig;
+pub use engine::Engine;
+pub use error::{EngineError, EngineResult, QueryFailure};
+pub use query::{QueryEvent, QueryHandle, QueryState, QueryStatus};
+pub use session::{Identity, Session, SessionUpdate};

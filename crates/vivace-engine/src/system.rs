@@ -1,0 +1,379 @@
+//! The `system` catalog: `runtime` (nodes, queries) and `metadata` (catalogs, table comments,
+//! materialized views), built from the engine's live state whenever they are scanned.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Weak};
+
+use arrow::array::{
+    ArrayRef, BooleanBuilder, Int64Builder, RecordBatch, StringBuilder, TimestampMillisecondBuilder,
+};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use async_trait::async_trait;
+use datafusion::catalog::{CatalogProvider, SchemaProvider, Session, TableProvider};
+use datafusion::common::{Result as DfResult, not_impl_err};
+use datafusion::datasource::TableType;
+use datafusion::datasource::memory::MemorySourceConfig;
+use datafusion::logical_expr::Expr;
+use datafusion::physical_plan::ExecutionPlan;
+
+use crate::catalog::CatalogManager;
+use crate::context::QueryContext;
+use crate::tracker::QueryTracker;
+
+/// What `system.runtime.nodes` reports about this node.
+#[derive(Debug, Clone)]
+pub struct NodeInfo {
+    /// `node.id`.
+    pub node_id: String,
+    /// Where clients and nodes reach it.
+    pub http_uri: String,
+    /// The version it reports.
+    pub version: String,
+    /// Whether it is a coordinator.
+    pub coordinator: bool,
+    /// `node.environment`.
+    pub environment: String,
+}
+
+type Builder = dyn Fn(&QueryContext) -> DfResult<RecordBatch> + Send + Sync;
+
+/// A table whose rows are computed when it is scanned.
+struct SnapshotTable {
+    schema: SchemaRef,
+    build: Arc<Builder>,
+}
+
+impl std::fmt::Debug for SnapshotTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SnapshotTable")
+            .field("schema", &self.schema)
+            .finish()
+    }
+}
+
+#[async_trait]
+impl TableProvider for SnapshotTable {
+    fn schema(&self) -> SchemaRef {
+        Arc::clone(&self.schema)
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::View
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        _filters: &[Expr],
+        _limit: Option<usize>,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        let context = state
+            .config()
+            .get_extension::<QueryContext>()
+            .map(|c| (*c).clone())
+            .unwrap_or_default();
+        let batch = (self.build)(&context)?;
+        Ok(MemorySourceConfig::try_new_exec(
+            &[vec![batch]],
+            Arc::clone(&self.schema),
+            projection.cloned(),
+        )?)
+    }
+}
+
+/// The `system` catalog.
+#[derive(Debug)]
+pub struct SystemCatalog {
+    schemas: HashMap<&'static str, Arc<SystemSchema>>,
+}
+
+#[derive(Debug)]
+struct SystemSchema {
+    tables: HashMap<&'static str, Arc<SnapshotTable>>,
+}
+
+#[async_trait]
+impl SchemaProvider for SystemSchema {
+    fn table_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.tables.keys().map(|k| k.to_string()).collect();
+        names.sort();
+        names
+    }
+
+    async fn table(&self, name: &str) -> DfResult<Option<Arc<dyn TableProvider>>> {
+        Ok(self
+            .tables
+            .get(name)
+            .map(|t| Arc::clone(t) as Arc<dyn TableProvider>))
+    }
+
+    fn table_exist(&self, name: &str) -> bool {
+        self.tables.contains_key(name)
+    }
+
+    fn register_table(
+        &self,
+        name: String,
+        _table: Arc<dyn TableProvider>,
+    ) -> DfResult<Option<Arc<dyn TableProvider>>> {
+        not_impl_err!("The system catalog is read-only (table '{name}')")
+    }
+}
+
+impl CatalogProvider for SystemCatalog {
+    fn schema_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.schemas.keys().map(|k| k.to_string()).collect();
+        names.sort();
+        names
+    }
+
+    fn schema(&self, name: &str) -> Option<Arc<dyn SchemaProvider>> {
+        self.schemas
+            .get(name)
+            .map(|s| Arc::clone(s) as Arc<dyn SchemaProvider>)
+    }
+
+    fn register_schema(
+        &self,
+        name: &str,
+        _schema: Arc<dyn SchemaProvider>,
+    ) -> DfResult<Option<Arc<dyn SchemaProvider>>> {
+        not_impl_err!("The system catalog is read-only (schema '{name}')")
+    }
+}
+
+fn text(name: &str) -> Field {
+    Field::new(name, DataType::Utf8, true)
+}
+
+fn timestamp(name: &str) -> Field {
+    Field::new(
+        name,
+        DataType::Timestamp(TimeUnit::Millisecond, Some(Arc::from("UTC"))),
+        true,
+    )
+}
+
+fn table(fields: Vec<Field>, build: Arc<Builder>) -> Arc<SnapshotTable> {
+    Arc::new(SnapshotTable {
+        schema: Arc::new(Schema::new(fields)),
+        build,
+    })
+}
+
+fn strings(builders: Vec<StringBuilder>) -> Vec<ArrayRef> {
+    builders
+        .into_iter()
+        .map(|mut b| Arc::new(b.finish()) as ArrayRef)
+        .collect()
+}
+
+impl SystemCatalog {
+    /// The catalog over the engine's catalogs, queries and node.
+    pub fn new(catalogs: Weak<CatalogManager>, queries: Arc<QueryTracker>, node: NodeInfo) -> Self {
+        let nodes = {
+            let node = node.clone();
+            table(
+                vec![
+                    text("node_id"),
+                    text("http_uri"),
+                    text("node_version"),
+                    Field::new("coordinator", DataType::Boolean, true),
+                    text("state"),
+                ],
+                Arc::new(move |_| {
+                    let mut coordinator = BooleanBuilder::new();
+                    coordinator.append_value(node.coordinator);
+                    let schema = Arc::new(Schema::new(vec![
+                        text("node_id"),
+                        text("http_uri"),
+                        text("node_version"),
+                        Field::new("coordinator", DataType::Boolean, true),
+                        text("state"),
+                    ]));
+                    let mut t: Vec<StringBuilder> = (0..4).map(|_| StringBuilder::new()).collect();
+                    t[0].append_value(&node.node_id);
+                    t[1].append_value(&node.http_uri);
+                    t[2].append_value(&node.version);
+                    t[3].append_value("active");
+                    let mut columns = strings(t);
+                    columns.insert(3, Arc::new(coordinator.finish()));
+                    Ok(RecordBatch::try_new(schema, columns)?)
+                }),
+            )
+        };
+
+        let query_fields = || {
+            vec![
+                text("query_id"),
+                text("state"),
+                text("user"),
+                text("source"),
+                text("query"),
+                Field::new("queued_time_ms", DataType::Int64, true),
+                Field::new("analysis_time_ms", DataType::Int64, true),
+                Field::new("planning_time_ms", DataType::Int64, true),
+                timestamp("created"),
+                timestamp("started"),
+                timestamp("last_heartbeat"),
+                timestamp("end"),
+                text("error_type"),
+                text("error_code"),
+            ]
+        };
+        let queries_table = {
+            let queries = Arc::clone(&queries);
+            table(
+                query_fields(),
+                Arc::new(move |context| {
+                    let mut t: Vec<StringBuilder> = (0..7).map(|_| StringBuilder::new()).collect();
+                    let mut times: Vec<Int64Builder> =
+                        (0..3).map(|_| Int64Builder::new()).collect();
+                    let mut stamps: Vec<TimestampMillisecondBuilder> = (0..4)
+                        .map(|_| TimestampMillisecondBuilder::new().with_timezone("UTC"))
+                        .collect();
+                    for query in queries.list() {
+                        // Until access control lands, each user sees only their own queries.
+                        if query.session().identity.user != context.user {
+                            continue;
+                        }
+                        let status = query.status();
+                        t[0].append_value(query.id().as_str());
+                        t[1].append_value(status.state.as_str());
+                        t[2].append_value(&query.session().identity.user);
+                        t[3].append_option(query.session().source.as_deref());
+                        t[4].append_value(query.sql());
+                        let queued = query.queued_time().as_millis() as i64;
+                        times[0].append_value(queued);
+                        times[1].append_value(0);
+                        times[2].append_value(0);
+                        let created = query.created_at().timestamp_millis();
+                        stamps[0].append_value(created);
+                        stamps[1].append_value(created + queued);
+                        stamps[2].append_value(chrono::Utc::now().timestamp_millis());
+                        stamps[3].append_option(status.ended_at.map(|e| e.timestamp_millis()));
+                        match &status.failure {
+                            Some(f) => {
+                                t[5].append_value(f.code.kind.as_str());
+                                t[6].append_value(f.code.name);
+                            }
+                            None => {
+                                t[5].append_null();
+                                t[6].append_null();
+                            }
+                        }
+                    }
+                    let mut text_columns = strings(t).into_iter();
+                    let mut columns: Vec<ArrayRef> = text_columns.by_ref().take(5).collect();
+                    columns.extend(
+                        times
+                            .into_iter()
+                            .map(|mut b| Arc::new(b.finish()) as ArrayRef),
+                    );
+                    columns.extend(
+                        stamps
+                            .into_iter()
+                            .map(|mut b| Arc::new(b.finish()) as ArrayRef),
+                    );
+                    columns.extend(text_columns);
+                    Ok(RecordBatch::try_new(
+                        Arc::new(Schema::new(query_fields())),
+                        columns,
+                    )?)
+                }),
+            )
+        };
+
+        let catalog_fields = || {
+            vec![
+                text("catalog_name"),
+                text("connector_id"),
+                text("connector_name"),
+            ]
+        };
+        let catalogs_table = {
+            let catalogs = Weak::clone(&catalogs);
+            table(
+                catalog_fields(),
+                Arc::new(move |_| {
+                    let mut t: Vec<StringBuilder> = (0..3).map(|_| StringBuilder::new()).collect();
+                    if let Some(manager) = catalogs.upgrade() {
+                        for catalog in manager.list() {
+                            t[0].append_value(&catalog.name);
+                            t[1].append_value(&catalog.name);
+                            t[2].append_value(&catalog.connector_name);
+                        }
+                    }
+                    Ok(RecordBatch::try_new(
+                        Arc::new(Schema::new(catalog_fields())),
+                        strings(t),
+                    )?)
+                }),
+            )
+        };
+
+        let comment_fields = || {
+            vec![
+                text("catalog_name"),
+                text("schema_name"),
+                text("table_name"),
+                text("comment"),
+            ]
+        };
+        // No connector stores table comments yet, so the table is empty; it exists because
+        // SQLAlchemy and dbt read it.
+        let comments_table = table(
+            comment_fields(),
+            Arc::new(move |_| {
+                let t: Vec<StringBuilder> = (0..4).map(|_| StringBuilder::new()).collect();
+                Ok(RecordBatch::try_new(
+                    Arc::new(Schema::new(comment_fields())),
+                    strings(t),
+                )?)
+            }),
+        );
+        let view_fields = || {
+            vec![
+                text("catalog_name"),
+                text("schema_name"),
+                text("name"),
+                text("storage_catalog"),
+                text("storage_schema"),
+                text("storage_table"),
+                text("freshness"),
+                text("owner"),
+                text("comment"),
+                text("definition"),
+            ]
+        };
+        // No connector supports materialized views.
+        let materialized_views = table(
+            view_fields(),
+            Arc::new(move |_| {
+                let t: Vec<StringBuilder> = (0..10).map(|_| StringBuilder::new()).collect();
+                Ok(RecordBatch::try_new(
+                    Arc::new(Schema::new(view_fields())),
+                    strings(t),
+                )?)
+            }),
+        );
+
+        let runtime = SystemSchema {
+            tables: HashMap::from([("nodes", nodes), ("queries", queries_table)]),
+        };
+        let metadata = SystemSchema {
+            tables: HashMap::from([
+                ("catalogs", catalogs_table),
+                ("table_comments", comments_table),
+                ("materialized_views", materialized_views),
+            ]),
+        };
+        SystemCatalog {
+            schemas: HashMap::from([
+                ("runtime", Arc::new(runtime)),
+                ("metadata", Arc::new(metadata)),
+            ]),
+        }
+    }
+}

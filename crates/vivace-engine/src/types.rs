@@ -1,0 +1,130 @@
+//! How Arrow types appear as Trino types.
+
+use arrow::datatypes::{DataType, Field, IntervalUnit, TimeUnit};
+use vivace_connectors::TRINO_TYPE_METADATA_KEY;
+use vivace_protocol::TrinoType;
+use vivace_protocol::types::RowField;
+
+/// The Trino type of an Arrow field: the `trino.type` metadata when present and valid, otherwise
+/// the natural mapping of its Arrow type.
+pub fn trino_type_of_field(field: &Field) -> TrinoType {
+    if let Some(tagged) = field.metadata().get(TRINO_TYPE_METADATA_KEY)
+        && let Ok(parsed) = TrinoType::parse(tagged)
+    {
+        return parsed;
+    }
+    trino_type_of(field.data_type())
+}
+
+/// The natural Trino type of an Arrow type.
+pub fn trino_type_of(data_type: &DataType) -> TrinoType {
+    match data_type {
+        DataType::Null => TrinoType::Unknown,
+        DataType::Boolean => TrinoType::Boolean,
+        DataType::Int8 => TrinoType::Tinyint,
+        DataType::Int16 | DataType::UInt8 => TrinoType::Smallint,
+        DataType::Int32 | DataType::UInt16 => TrinoType::Integer,
+        DataType::Int64 | DataType::UInt32 => TrinoType::Bigint,
+        DataType::UInt64 => TrinoType::Decimal {
+            precision: 20,
+            scale: 0,
+        },
+        DataType::Float16 | DataType::Float32 => TrinoType::Real,
+        DataType::Float64 => TrinoType::Double,
+        DataType::Decimal32(p, s)
+        | DataType::Decimal64(p, s)
+        | DataType::Decimal128(p, s)
+        | DataType::Decimal256(p, s) => TrinoType::Decimal {
+            precision: u32::from(*p).min(38),
+            scale: u32::try_from(*s).unwrap_or(0),
+        },
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => TrinoType::VARCHAR,
+        DataType::Binary
+        | DataType::LargeBinary
+        | DataType::BinaryView
+        | DataType::FixedSizeBinary(_) => TrinoType::Varbinary,
+        DataType::Date32 | DataType::Date64 => TrinoType::Date,
+        DataType::Time32(unit) | DataType::Time64(unit) => TrinoType::Time {
+            precision: unit_precision(*unit),
+            with_time_zone: false,
+        },
+        DataType::Timestamp(unit, tz) => TrinoType::Timestamp {
+            precision: unit_precision(*unit),
+            with_time_zone: tz.is_some(),
+        },
+        DataType::Interval(IntervalUnit::YearMonth) => TrinoType::IntervalYearToMonth,
+        DataType::Interval(_) | DataType::Duration(_) => TrinoType::IntervalDayToSecond,
+        DataType::List(f)
+        | DataType::LargeList(f)
+        | DataType::ListView(f)
+        | DataType::LargeListView(f)
+        | DataType::FixedSizeList(f, _) => TrinoType::Array(Box::new(trino_type_of_field(f))),
+        DataType::Map(entries, _) => match entries.data_type() {
+            DataType::Struct(fields) if fields.len() == 2 => TrinoType::Map(
+                Box::new(trino_type_of_field(&fields[0])),
+                Box::new(trino_type_of_field(&fields[1])),
+            ),
+            _ => TrinoType::Unknown,
+        },
+        DataType::Struct(fields) => TrinoType::Row(
+            fields
+                .iter()
+                .map(|f| RowField {
+                    name: Some(f.name().clone()),
+                    field_type: trino_type_of_field(f),
+                })
+                .collect(),
+        ),
+        DataType::Dictionary(_, value) => trino_type_of(value),
+        DataType::RunEndEncoded(_, values) => trino_type_of_field(values),
+        DataType::Union(_, _) => TrinoType::Unknown,
+    }
+}
+
+/// Fraction digits of a time unit.
+pub fn unit_precision(unit: TimeUnit) -> u32 {
+    match unit {
+        TimeUnit::Second => 0,
+        TimeUnit::Millisecond => 3,
+        TimeUnit::Microsecond => 6,
+        TimeUnit::Nanosecond => 9,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::sync::Arc;
+
+    use super::*;
+
+    #[test]
+    fn arrow_types_map_to_trino_names() {
+        let cases = [
+            (DataType::Int32, "integer"),
+            (DataType::Float64, "double"),
+            (DataType::Decimal128(10, 2), "decimal(10, 2)"),
+            (DataType::Utf8View, "varchar"),
+            (
+                DataType::Timestamp(TimeUnit::Microsecond, None),
+                "timestamp(6)",
+            ),
+            (
+                DataType::Timestamp(TimeUnit::Millisecond, Some(Arc::from("UTC"))),
+                "timestamp(3) with time zone",
+            ),
+            (
+                DataType::List(Arc::new(Field::new("item", DataType::Int64, true))),
+                "array(bigint)",
+            ),
+        ];
+        for (data_type, name) in cases {
+            assert_eq!(trino_type_of(&data_type).to_string(), name);
+        }
+        let tagged = Field::new("c", DataType::Utf8, true).with_metadata(HashMap::from([(
+            TRINO_TYPE_METADATA_KEY.to_string(),
+            "varchar(25)".to_string(),
+        )]));
+        assert_eq!(trino_type_of_field(&tagged).to_string(), "varchar(25)");
+    }
+}

@@ -1,0 +1,12 @@
+//! The Trino/Presto client REST protocol: wire types, the Trino type model and header names.
+//!
+//! Shared by the server, the client and the CLI; it depends on serde only. Optional fields are
+//! `Option`s skipped when absent, because clients break on `"field": null`.
+
+pub mod headers;
+pub mod types;
+pub mod wire;
+
+pub use headers::ProtocolHeaders;
+pub use types::TrinoType;
+pub use wire::*;

@@ -1,0 +1,75 @@
+//! The one place where query failures become the protocol's `error` object, and where
+//! request problems become HTTP responses.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use vivace_engine::QueryFailure;
+use vivace_protocol::{ErrorLocation, FailureInfo, QueryError};
+
+/// The wire form of a failed query.
+pub(crate) fn query_error(failure: &QueryFailure) -> QueryError {
+    let location = failure.location.map(|l| ErrorLocation {
+        line_number: l.line,
+        column_number: l.column,
+    });
+    QueryError {
+        message: failure.message.clone(),
+        error_code: failure.code.code,
+        error_name: failure.code.name.to_string(),
+        error_type: failure.code.kind.as_str().to_string(),
+        error_location: location,
+        failure_info: Some(FailureInfo {
+            type_name: "io.trino.spi.TrinoException".to_string(),
+            message: Some(failure.message.clone()),
+            cause: None,
+            suppressed: vec![],
+            stack: vec![],
+            error_location: location,
+        }),
+    }
+}
+
+/// A request the server refuses before any query exists.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum RequestError {
+    /// Malformed request: 400.
+    #[error("{0}")]
+    BadRequest(String),
+    /// No user: 401 with a Basic challenge.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Unknown query, slug or token: 404.
+    #[error("Query not found")]
+    NotFound,
+    /// A token older than the last one: 410.
+    #[error("Query results for this token are no longer available")]
+    Gone,
+    /// The server is draining: 503.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+impl IntoResponse for RequestError {
+    fn into_response(self) -> Response {
+        let status = match &self {
+            RequestError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            RequestError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            RequestError::NotFound => StatusCode::NOT_FOUND,
+            RequestError::Gone => StatusCode::GONE,
+            RequestError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        };
+        let mut response = (status, self.to_string()).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+        if status == StatusCode::UNAUTHORIZED {
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"Trino\""),
+            );
+        }
+        response
+    }
+}

@@ -1,0 +1,203 @@
+//! Node and query information: `/v1/info`, `/v1/status`, `/v1/node`, `/v1/query`.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use serde_json::{Value, json};
+use vivace_common::QueryId;
+use vivace_common::properties::format_duration;
+use vivace_engine::QueryHandle;
+use vivace_protocol::{NodeVersion, ServerInfo};
+
+use crate::error::{RequestError, query_error};
+use crate::headers::{detect_family, session_from_headers};
+use crate::server::AppState;
+
+/// `GET /v1/info`.
+pub(crate) async fn info(State(app): State<Arc<AppState>>) -> Json<ServerInfo> {
+    let node = app.service.node();
+    Json(ServerInfo {
+        node_version: NodeVersion {
+            version: node.version.clone(),
+        },
+        environment: node.environment.clone(),
+        coordinator: node.coordinator,
+        starting: false,
+        uptime: Some(format_duration(app.started.elapsed())),
+    })
+}
+
+/// `GET /v1/info/state`: `"ACTIVE"` or `"SHUTTING_DOWN"`.
+pub(crate) async fn state(State(app): State<Arc<AppState>>) -> Json<&'static str> {
+    Json(if app.is_shutting_down() {
+        "SHUTTING_DOWN"
+    } else {
+        "ACTIVE"
+    })
+}
+
+/// `GET /v1/info/coordinator`: 200 on a coordinator, 404 elsewhere.
+pub(crate) async fn coordinator(State(app): State<Arc<AppState>>) -> StatusCode {
+    if app.service.node().coordinator {
+        StatusCode::OK
+    } else {
+        StatusCode::NOT_FOUND
+    }
+}
+
+/// `GET /v1/status`.
+pub(crate) async fn status(State(app): State<Arc<AppState>>) -> Json<Value> {
+    let node = app.service.node();
+    Json(json!({
+        "nodeId": node.node_id,
+        "nodeVersion": {"version": node.version},
+        "environment": node.environment,
+        "coordinator": node.coordinator,
+        "uptime": format_duration(app.started.elapsed()),
+        "externalAddress": node.http_uri,
+        "internalAddress": node.http_uri,
+        "processors": std::thread::available_parallelism().map_or(1, |n| n.get()),
+        "runningQueries": app.service.running_queries(),
+    }))
+}
+
+/// `GET /v1/node`: the nodes this node knows.
+pub(crate) async fn nodes(State(app): State<Arc<AppState>>) -> Json<Value> {
+    let node = app.service.node();
+    Json(json!([{
+        "uri": node.http_uri,
+        "nodeId": node.node_id,
+        "recentRequests": 0.0,
+        "recentFailures": 0.0,
+        "recentSuccesses": 0.0,
+    }]))
+}
+
+/// The requesting user, from the protocol headers.
+fn request_user(headers: &HeaderMap) -> Result<String, RequestError> {
+    let family = detect_family(headers)?;
+    Ok(session_from_headers(headers, family)?.identity.user)
+}
+
+fn basic_info(query: &QueryHandle) -> Value {
+    let status = query.status();
+    let session = query.session();
+    let mut info = json!({
+        "queryId": query.id().as_str(),
+        "state": status.state.as_str(),
+        "query": query.sql(),
+        "session": {
+            "user": session.identity.user,
+            "source": session.source,
+            "catalog": session.catalog,
+            "schema": session.schema,
+        },
+        "queryStats": {
+            "createTime": query.created_at().to_rfc3339(),
+            "elapsedTime": format_duration(query.elapsed()),
+            "queuedTime": format_duration(query.queued_time()),
+        },
+    });
+    if let Some(failure) = &status.failure {
+        info["errorCode"] = json!({
+            "code": failure.code.code,
+            "name": failure.code.name,
+            "type": failure.code.kind.as_str(),
+        });
+        info["errorType"] = json!(failure.code.kind.as_str());
+    }
+    info
+}
+
+/// `GET /v1/query`: the requesting user's queries.
+pub(crate) async fn list_queries(
+    State(app): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, RequestError> {
+    let user = request_user(&headers)?;
+    let queries: Vec<Value> = app
+        .service
+        .queries()
+        .iter()
+        .filter(|q| q.session().identity.user == user)
+        .map(|q| basic_info(q))
+        .collect();
+    Ok(Json(Value::Array(queries)))
+}
+
+fn owned_query(
+    app: &AppState,
+    id: &str,
+    headers: &HeaderMap,
+) -> Result<Arc<QueryHandle>, Response> {
+    let user = request_user(headers).map_err(IntoResponse::into_response)?;
+    let id = QueryId::parse(id).ok_or_else(|| RequestError::NotFound.into_response())?;
+    let query = app
+        .service
+        .query(&id)
+        .ok_or_else(|| RequestError::NotFound.into_response())?;
+    if query.session().identity.user != user {
+        return Err((StatusCode::FORBIDDEN, "Access Denied: Cannot view query").into_response());
+    }
+    Ok(query)
+}
+
+/// `GET /v1/query/{id}`.
+pub(crate) async fn get_query(
+    State(app): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    match owned_query(&app, &id, &headers) {
+        Ok(query) => {
+            let mut info = basic_info(&query);
+            if let Some(failure) = &query.status().failure {
+                info["failureInfo"] = json!(query_error(failure).failure_info);
+            }
+            Json(info).into_response()
+        }
+        Err(response) => response,
+    }
+}
+
+/// `DELETE /v1/query/{id}`: cancels the query (presto-python-client's cancel).
+pub(crate) async fn kill_query(
+    State(app): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    match owned_query(&app, &id, &headers) {
+        Ok(query) => {
+            query.cancel();
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(response) => response,
+    }
+}
+
+/// The `infoUri` page: a minimal view of one query.
+pub(crate) async fn query_page(
+    State(app): State<Arc<AppState>>,
+    axum::extract::RawQuery(id): axum::extract::RawQuery,
+) -> Response {
+    let query = id
+        .as_deref()
+        .and_then(QueryId::parse)
+        .and_then(|id| app.service.query(&id));
+    match query {
+        Some(query) => {
+            let status = query.status();
+            Html(format!(
+                "<!doctype html><title>Query {id}</title><h1>Query {id}</h1><p>State: {state}</p><p>Elapsed: {elapsed}</p>",
+                id = query.id(),
+                state = status.state.as_str(),
+                elapsed = format_duration(query.elapsed()),
+            ))
+            .into_response()
+        }
+        None => RequestError::NotFound.into_response(),
+    }
+}

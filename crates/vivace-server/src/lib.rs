@@ -1,0 +1,17 @@
+//! The HTTP server: the Trino/Presto client protocol (`/v1/statement`, `/v1/info`,
+//! `/v1/query`, ...) over the engine's [`QueryService`](vivace_engine::QueryService).
+//!
+//! The server knows nothing of SQL or DataFusion. It turns request headers into a
+//! [`Session`](vivace_engine::Session), pages a query's events into `QueryResults` documents,
+//! and turns session changes back into response headers.
+
+pub mod config;
+mod error;
+mod headers;
+mod info;
+mod paging;
+mod server;
+mod statement;
+
+pub use config::ServerConfig;
+pub use server::{Server, ServerError};

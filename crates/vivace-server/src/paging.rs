@@ -1,0 +1,308 @@
+//! One query as the protocol sees it: its slug, its token sequence, the last page (for
+//! idempotent re-fetches), and the building of pages from the engine's events.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::http::{HeaderName, HeaderValue};
+use bytes::Bytes;
+use rand::Rng;
+use serde_json::Value;
+use tokio::sync::mpsc::error::TryRecvError;
+use vivace_engine::{QueryEvent, QueryHandle, QueryState};
+use vivace_protocol::{Column, ProtocolHeaders, QueryResults, StatementStats};
+
+use crate::error::{RequestError, query_error};
+use crate::headers::update_headers;
+
+/// How long a GET waits for new output before answering with what it has.
+const MAX_WAIT: Duration = Duration::from_secs(1);
+
+/// A response ready to send again if the client re-fetches its token.
+#[derive(Debug, Clone)]
+pub(crate) struct Page {
+    /// The JSON body.
+    pub(crate) body: Bytes,
+    /// Session headers to attach.
+    pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+/// Paging state guarded by the query's lock.
+#[derive(Debug, Default)]
+struct PageState {
+    /// Token of the last page served.
+    token: u64,
+    /// The last page served.
+    last: Option<Page>,
+    columns: Option<Vec<Column>>,
+    update_type: Option<String>,
+    /// Rows read from the engine but not yet sent (a page was full).
+    pending: VecDeque<Vec<Value>>,
+    events_done: bool,
+    /// The final page (without `nextUri`) has been served.
+    complete: bool,
+}
+
+/// A query registered with the protocol layer.
+#[derive(Debug)]
+pub(crate) struct ProtocolQuery {
+    pub(crate) handle: Arc<QueryHandle>,
+    pub(crate) slug: String,
+    pub(crate) family: ProtocolHeaders,
+    state: tokio::sync::Mutex<PageState>,
+    last_access: parking_lot::Mutex<Instant>,
+}
+
+impl ProtocolQuery {
+    pub(crate) fn new(handle: Arc<QueryHandle>, family: ProtocolHeaders) -> Self {
+        let slug: String = {
+            let mut rng = rand::rng();
+            (0..16)
+                .map(|_| {
+                    char::from(b"abcdefghijklmnopqrstuvwxyz0123456789"[rng.random_range(0..36)])
+                })
+                .collect()
+        };
+        ProtocolQuery {
+            handle,
+            slug: format!("y{slug}"),
+            family,
+            state: tokio::sync::Mutex::new(PageState::default()),
+            last_access: parking_lot::Mutex::new(Instant::now()),
+        }
+    }
+
+    pub(crate) fn touch(&self) {
+        *self.last_access.lock() = Instant::now();
+    }
+
+    pub(crate) fn idle_for(&self) -> Duration {
+        self.last_access.lock().elapsed()
+    }
+
+    /// The response to `POST /v1/statement`: queued, no columns, a `nextUri` (token 1).
+    pub(crate) async fn first_page(&self, base: &str) -> Page {
+        let mut state = self.state.lock().await;
+        let results = QueryResults {
+            id: self.handle.id().to_string(),
+            info_uri: info_uri(base, &self.handle),
+            partial_cancel_uri: None,
+            next_uri: Some(self.next_uri(base, false, 1)),
+            columns: None,
+            data: None,
+            stats: StatementStats {
+                state: QueryState::Queued.as_str().to_string(),
+                queued: true,
+                ..StatementStats::default()
+            },
+            error: None,
+            warnings: vec![],
+            update_type: None,
+            update_count: None,
+        };
+        let page = Page {
+            body: to_bytes(&results),
+            headers: vec![],
+        };
+        state.token = 0;
+        state.last = Some(page.clone());
+        page
+    }
+
+    /// The page for `token`: the cached one again, the next one, or 404/410.
+    pub(crate) async fn page(
+        &self,
+        token: u64,
+        base: &str,
+        target_bytes: usize,
+    ) -> Result<Page, RequestError> {
+        self.touch();
+        let mut state = self.state.lock().await;
+        if token == state.token {
+            return state.last.clone().ok_or(RequestError::NotFound);
+        }
+        if token < state.token {
+            return Err(RequestError::Gone);
+        }
+        if token != state.token + 1 || state.complete {
+            return Err(RequestError::NotFound);
+        }
+        let page = self.next_page(&mut state, token, base, target_bytes).await;
+        state.token = token;
+        state.last = Some(page.clone());
+        Ok(page)
+    }
+
+    async fn next_page(
+        &self,
+        state: &mut PageState,
+        token: u64,
+        base: &str,
+        target_bytes: usize,
+    ) -> Page {
+        let mut rows: Vec<Vec<Value>> = Vec::new();
+        let mut bytes = 0usize;
+        while let Some(row) = state.pending.pop_front() {
+            bytes += estimate_row_bytes(&row);
+            rows.push(row);
+            if bytes >= target_bytes {
+                break;
+            }
+        }
+        if !state.events_done && bytes < target_bytes {
+            let deadline = tokio::time::Instant::now() + MAX_WAIT;
+            let mut events = self.handle.events().lock().await;
+            loop {
+                let event = if rows.is_empty() {
+                    match tokio::time::timeout_at(deadline, events.recv()).await {
+                        Ok(event) => event,
+                        Err(_) => break,
+                    }
+                } else {
+                    match events.try_recv() {
+                        Ok(event) => Some(event),
+                        Err(TryRecvError::Empty) => break,
+                        Err(TryRecvError::Disconnected) => None,
+                    }
+                };
+                match event {
+                    Some(QueryEvent::Columns {
+                        columns,
+                        update_type,
+                    }) => {
+                        state.columns = Some(columns);
+                        state.update_type = update_type;
+                    }
+                    Some(QueryEvent::Rows(batch)) => {
+                        let mut batch = batch.into_iter();
+                        for row in batch.by_ref() {
+                            bytes += estimate_row_bytes(&row);
+                            rows.push(row);
+                            if bytes >= target_bytes {
+                                break;
+                            }
+                        }
+                        state.pending.extend(batch);
+                        if bytes >= target_bytes {
+                            break;
+                        }
+                    }
+                    None => {
+                        state.events_done = true;
+                        break;
+                    }
+                }
+            }
+        }
+
+        let status = self.handle.status();
+        let failed = status.state == QueryState::Failed;
+        let finished = state.events_done && state.pending.is_empty() && status.state.is_done();
+        let done = failed || finished;
+        if done {
+            state.complete = true;
+        }
+        let shown_state = if failed {
+            QueryState::Failed
+        } else if finished {
+            QueryState::Finished
+        } else if status.state.is_done() {
+            QueryState::Finishing
+        } else {
+            status.state
+        };
+        let statistics = self.handle.statistics();
+        let scheduled = !matches!(shown_state, QueryState::Queued | QueryState::Planning);
+        let progress = (scheduled && statistics.total_splits > 0).then(|| {
+            (statistics.completed_splits as f64 * 100.0 / statistics.total_splits as f64).min(100.0)
+        });
+        let elapsed = self.handle.elapsed();
+        let stats = StatementStats {
+            state: shown_state.as_str().to_string(),
+            queued: shown_state == QueryState::Queued,
+            scheduled,
+            nodes: 1,
+            total_splits: statistics.total_splits as i32,
+            queued_splits: 0,
+            running_splits: if done {
+                0
+            } else {
+                (statistics.total_splits - statistics.completed_splits) as i32
+            },
+            completed_splits: statistics.completed_splits as i32,
+            cpu_time_millis: statistics.cpu_time.as_millis() as i64,
+            wall_time_millis: elapsed.as_millis() as i64,
+            queued_time_millis: self.handle.queued_time().as_millis() as i64,
+            elapsed_time_millis: elapsed.as_millis() as i64,
+            processed_rows: statistics.processed_rows,
+            processed_bytes: statistics.processed_bytes,
+            physical_input_bytes: statistics.processed_bytes,
+            peak_memory_bytes: statistics.peak_memory_bytes,
+            spilled_bytes: 0,
+            progress_percentage: progress,
+        };
+        let results = QueryResults {
+            id: self.handle.id().to_string(),
+            info_uri: info_uri(base, &self.handle),
+            partial_cancel_uri: None,
+            next_uri: (!done).then(|| self.next_uri(base, state.columns.is_some(), token + 1)),
+            columns: if failed { None } else { state.columns.clone() },
+            data: (!failed && !rows.is_empty()).then_some(rows),
+            stats,
+            error: status.failure.as_ref().map(query_error),
+            warnings: vec![],
+            update_type: if failed {
+                None
+            } else {
+                state.update_type.clone().or(status.update_type.clone())
+            },
+            update_count: if finished { status.update_count } else { None },
+        };
+        let headers = if status.state.is_done() && !failed {
+            update_headers(&status.session_update, self.family)
+        } else {
+            vec![]
+        };
+        Page {
+            body: to_bytes(&results),
+            headers,
+        }
+    }
+
+    fn next_uri(&self, base: &str, executing: bool, token: u64) -> String {
+        let kind = if executing { "executing" } else { "queued" };
+        format!(
+            "{base}/v1/statement/{kind}/{}/{}/{token}",
+            self.handle.id(),
+            self.slug
+        )
+    }
+}
+
+fn info_uri(base: &str, handle: &QueryHandle) -> String {
+    format!("{base}/ui/query.html?{}", handle.id())
+}
+
+fn to_bytes(results: &QueryResults) -> Bytes {
+    // Serialising these plain structs cannot fail; fall back to an empty object regardless.
+    Bytes::from(serde_json::to_vec(results).unwrap_or_else(|_| b"{}".to_vec()))
+}
+
+/// A cheap upper estimate of a row's JSON size.
+fn estimate_row_bytes(row: &[Value]) -> usize {
+    row.iter().map(estimate_value_bytes).sum::<usize>() + 2
+}
+
+fn estimate_value_bytes(value: &Value) -> usize {
+    match value {
+        Value::Null | Value::Bool(_) => 5,
+        Value::Number(_) => 20,
+        Value::String(s) => s.len() + 8,
+        Value::Array(items) => items.iter().map(estimate_value_bytes).sum::<usize>() + 2,
+        Value::Object(map) => map
+            .iter()
+            .map(|(k, v)| k.len() + 4 + estimate_value_bytes(v))
+            .sum::<usize>(),
+    }
+}

@@ -1,0 +1,99 @@
+//! `/v1/statement`: submitting statements and paging through their results.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use vivace_common::QueryId;
+
+use crate::error::RequestError;
+use crate::headers::{detect_family, session_from_headers};
+use crate::paging::{Page, ProtocolQuery};
+use crate::server::AppState;
+
+/// `POST /v1/statement`: the body is the SQL text.
+pub(crate) async fn submit(
+    State(app): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, RequestError> {
+    if app.is_shutting_down() {
+        return Err(RequestError::Unavailable(
+            "Server is shutting down".to_string(),
+        ));
+    }
+    let sql = std::str::from_utf8(&body)
+        .map_err(|_| RequestError::BadRequest("SQL statement is not valid UTF-8".to_string()))?
+        .trim();
+    if sql.is_empty() {
+        return Err(RequestError::BadRequest(
+            "SQL statement is empty".to_string(),
+        ));
+    }
+    let family = detect_family(&headers)?;
+    let session = session_from_headers(&headers, family)?;
+    let handle = app.service.submit(session, sql.to_string());
+    let query = Arc::new(ProtocolQuery::new(handle, family));
+    app.register(Arc::clone(&query));
+    let base = app.base_uri(&headers);
+    Ok(page_response(query.first_page(&base).await))
+}
+
+/// `GET /v1/statement/{queued|executing}/{id}/{slug}/{token}`.
+pub(crate) async fn fetch(
+    State(app): State<Arc<AppState>>,
+    Path((_kind, id, slug, token)): Path<(String, String, String, u64)>,
+    headers: HeaderMap,
+) -> Result<Response, RequestError> {
+    let query = app.find(&id, &slug)?;
+    let base = app.base_uri(&headers);
+    let page = query
+        .page(token, &base, app.config.target_page_bytes)
+        .await?;
+    Ok(page_response(page))
+}
+
+/// `HEAD` on a statement URI: a heartbeat that does not advance the query.
+pub(crate) async fn heartbeat(
+    State(app): State<Arc<AppState>>,
+    Path((_kind, id, slug, _token)): Path<(String, String, String, u64)>,
+) -> Result<StatusCode, RequestError> {
+    app.find(&id, &slug)?.touch();
+    Ok(StatusCode::OK)
+}
+
+/// `DELETE` on a statement URI: cancels the query.
+pub(crate) async fn cancel(
+    State(app): State<Arc<AppState>>,
+    Path((_kind, id, slug, _token)): Path<(String, String, String, u64)>,
+) -> Result<StatusCode, RequestError> {
+    let query = app.find(&id, &slug)?;
+    query.handle.cancel();
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn page_response(page: Page) -> Response {
+    let mut response = (StatusCode::OK, page.body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    for (name, value) in page.headers {
+        headers.append(name, value);
+    }
+    response
+}
+
+impl AppState {
+    pub(crate) fn find(&self, id: &str, slug: &str) -> Result<Arc<ProtocolQuery>, RequestError> {
+        let id = QueryId::parse(id).ok_or(RequestError::NotFound)?;
+        let query = self.queries.lock().get(&id).cloned();
+        match query {
+            Some(query) if query.slug == slug => Ok(query),
+            _ => Err(RequestError::NotFound),
+        }
+    }
+}

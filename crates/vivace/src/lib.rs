@@ -1,0 +1,32 @@
+//! The `vivace` command: `vivace server` runs a node; later subcommands (`cli`, ...) share the
+//! binary. This crate wires concrete parts together: which connectors, which engine, which
+//! server.
+
+mod cli;
+pub mod etc;
+mod logging;
+mod server;
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// Parses the command line and runs the chosen subcommand.
+pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    let cli = match cli::Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap prints help and version to stdout, usage errors to stderr.
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    match cli.command {
+        cli::Command::Server(args) => server::run(args),
+    }
+}

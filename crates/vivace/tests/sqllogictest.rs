@@ -1,0 +1,211 @@
+//! Runs every `tests/slt/**/*.slt` file against a real `vivace server` process through the
+//! client protocol.
+//!
+//! Modes: `single` (one coordinator). The coordinator-with-two-workers mode joins when worker
+//! nodes exist; each file then runs in both.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use serde_json::Value;
+use sqllogictest::{AsyncDB, DBOutput, DefaultColumnType, Runner};
+use vivace_client::{Client, ClientError, ClientSession};
+
+/// One server process, killed when dropped.
+struct ServerProcess {
+    child: Child,
+    url: String,
+}
+
+impl ServerProcess {
+    fn start() -> Result<Self, String> {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| format!("no free port: {e}"))?
+            .port();
+        let child = Command::new(env!("CARGO_BIN_EXE_vivace"))
+            .args([
+                "server",
+                &format!("-Dhttp-server.http.port={port}"),
+                "-Dhttp-server.http.bind-address=127.0.0.1",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot start vivace: {e}"))?;
+        Ok(ServerProcess {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        })
+    }
+
+    async fn wait_ready(&self) -> Result<(), String> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let client = Client::new(&self.url, session()).map_err(|e| e.to_string())?;
+        while Instant::now() < deadline {
+            if client.execute("SELECT 1").await.is_ok() {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Err(format!("server at {} did not become ready", self.url))
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn session() -> ClientSession {
+    ClientSession {
+        user: "slt".to_string(),
+        catalog: Some("tpch".to_string()),
+        schema: Some("tiny".to_string()),
+        ..ClientSession::default()
+    }
+}
+
+struct VivaceDb {
+    client: Client,
+}
+
+fn render(value: &Value) -> String {
+    match value {
+        Value::Null => "NULL".to_string(),
+        Value::String(s) if s.is_empty() => "(empty)".to_string(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn column_type(type_name: &str) -> DefaultColumnType {
+    match type_name {
+        "tinyint" | "smallint" | "integer" | "bigint" => DefaultColumnType::Integer,
+        "real" | "double" => DefaultColumnType::FloatingPoint,
+        t if t.starts_with("decimal") => DefaultColumnType::FloatingPoint,
+        _ => DefaultColumnType::Text,
+    }
+}
+
+#[async_trait]
+impl AsyncDB for VivaceDb {
+    type Error = ClientError;
+    type ColumnType = DefaultColumnType;
+
+    async fn run(&mut self, sql: &str) -> Result<DBOutput<Self::ColumnType>, Self::Error> {
+        let output = self.client.execute(sql).await?;
+        if let Some(count) = output.update_count {
+            return Ok(DBOutput::StatementComplete(count.max(0) as u64));
+        }
+        if output.update_type.is_some() {
+            return Ok(DBOutput::StatementComplete(0));
+        }
+        Ok(DBOutput::Rows {
+            types: output
+                .columns
+                .iter()
+                .map(|c| column_type(&c.type_name))
+                .collect(),
+            rows: output
+                .rows
+                .iter()
+                .map(|row| row.iter().map(render).collect())
+                .collect(),
+        })
+    }
+
+    async fn shutdown(&mut self) {}
+
+    fn engine_name(&self) -> &str {
+        "vivace"
+    }
+
+    async fn sleep(duration: Duration) {
+        tokio::time::sleep(duration).await;
+    }
+}
+
+fn slt_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            slt_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "slt") {
+            out.push(path);
+        }
+    }
+}
+
+async fn run_mode(mode: &str, files: &[PathBuf], filter: Option<&str>) -> (usize, usize) {
+    let server = match ServerProcess::start() {
+        Ok(server) => server,
+        Err(e) => {
+            eprintln!("{mode}: {e}");
+            return (0, files.len());
+        }
+    };
+    if let Err(e) = server.wait_ready().await {
+        eprintln!("{mode}: {e}");
+        return (0, files.len());
+    }
+    let (mut passed, mut failed) = (0, 0);
+    for file in files {
+        let name = file.display().to_string();
+        if filter.is_some_and(|f| !name.contains(f)) {
+            continue;
+        }
+        let url = server.url.clone();
+        let mut runner = Runner::new(move || {
+            let url = url.clone();
+            async move {
+                Ok(VivaceDb {
+                    client: Client::new(&url, session())?,
+                })
+            }
+        });
+        runner.with_column_validator(|_, _| true);
+        runner.add_label(mode);
+        match runner.run_file_async(file).await {
+            Ok(()) => {
+                println!("test {mode}::{name} ... ok");
+                passed += 1;
+            }
+            Err(e) => {
+                println!("test {mode}::{name} ... FAILED\n{e}");
+                failed += 1;
+            }
+        }
+    }
+    (passed, failed)
+}
+
+fn main() -> ExitCode {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/slt");
+    let mut files = Vec::new();
+    slt_files(&root, &mut files);
+    files.sort();
+    let filter = std::env::args().nth(1).filter(|a| !a.starts_with('-'));
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("cannot start runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let (passed, failed) = runtime.block_on(run_mode("single", &files, filter.as_deref()));
+    println!("\nsqllogictest: {passed} passed, {failed} failed");
+    if failed == 0 && passed > 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}

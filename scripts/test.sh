@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The full test suite: formatting, lints, Rust unit and integration tests (sqllogictest files
+# included), and the real Python clients against a real server.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy"
+cargo clippy --release --all-targets -- -D warnings
+
+step "cargo build --release"
+cargo build --release --bin vivace
+
+step "cargo test (unit, integration, sqllogictest)"
+cargo test --release --workspace
+
+step "Python clients (trino, presto-python-client, SQLAlchemy)"
+bash tests/clients/run.sh
