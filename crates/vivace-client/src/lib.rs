@@ -38,7 +38,7 @@ pub enum ClientError {
     },
     /// The query failed.
     #[error("{} ({}): {}", .0.error_name, .0.error_type, .0.message)]
-    Query(QueryError),
+    Query(Box<QueryError>),
 }
 
 /// Session settings sent with each statement.
@@ -172,7 +172,7 @@ impl Client {
         };
         loop {
             if let Some(error) = results.error.take() {
-                return Err(ClientError::Query(error));
+                return Err(ClientError::Query(Box::new(error)));
             }
             if let Some(columns) = results.columns.take() {
                 output.columns = columns;

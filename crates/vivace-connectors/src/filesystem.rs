@@ -405,9 +405,10 @@ struct FilesystemSchema {
 }
 
 impl FilesystemSchema {
-    /// The directory's tables by lower-cased name; an empty map if it cannot be listed.
-    fn sources(&self) -> BTreeMap<String, Vec<TableSource>> {
-        match table_sources(&self.dir) {
+    /// The directory's tables by lower-cased name (only `only`, when given); an empty map if
+    /// the directory cannot be listed.
+    fn sources(&self, only: Option<&str>) -> BTreeMap<String, Vec<TableSource>> {
+        match table_sources(&self.dir, only) {
             Ok(sources) => sources,
             Err(e) => {
                 if e.kind() != io::ErrorKind::NotFound {
@@ -427,12 +428,12 @@ impl FilesystemSchema {
 #[async_trait]
 impl SchemaProvider for FilesystemSchema {
     fn table_names(&self) -> Vec<String> {
-        self.sources().into_keys().collect()
+        self.sources(None).into_keys().collect()
     }
 
     async fn table(&self, name: &str) -> DfResult<Option<Arc<dyn TableProvider>>> {
         let name = name.to_lowercase();
-        let Some(candidates) = self.sources().remove(&name) else {
+        let Some(candidates) = self.sources(Some(&name)).remove(&name) else {
             return Ok(None);
         };
         match candidates.as_slice() {
@@ -469,7 +470,8 @@ impl SchemaProvider for FilesystemSchema {
     }
 
     fn table_exist(&self, name: &str) -> bool {
-        self.sources().contains_key(&name.to_lowercase())
+        let name = name.to_lowercase();
+        self.sources(Some(&name)).contains_key(&name)
     }
 }
 
@@ -677,8 +679,9 @@ impl TableSource {
 }
 
 /// The schema directory's tables by lower-cased name (several sources under one name make the
-/// name ambiguous).
-fn table_sources(dir: &Path) -> io::Result<BTreeMap<String, Vec<TableSource>>> {
+/// name ambiguous). With `only`, other names are skipped without looking inside directories.
+fn table_sources(dir: &Path, only: Option<&str>) -> io::Result<BTreeMap<String, Vec<TableSource>>> {
+    let wanted = |name: &str| only.is_none_or(|only| only == name);
     let mut tables: BTreeMap<String, Vec<TableSource>> = BTreeMap::new();
     for entry in std::fs::read_dir(dir)? {
         let Ok(entry) = entry else {
@@ -689,22 +692,24 @@ fn table_sources(dir: &Path) -> io::Result<BTreeMap<String, Vec<TableSource>>> {
         };
         match entry_kind(&entry) {
             Some(EntryKind::File) => {
-                if let Some((stem, extension, format)) = data_file(&name) {
-                    tables
-                        .entry(stem.to_lowercase())
-                        .or_default()
-                        .push(TableSource::File {
-                            path: entry.path(),
-                            extension: extension.to_string(),
-                            format,
-                        });
+                let Some((stem, extension, format)) = data_file(&name) else {
+                    continue;
+                };
+                let lower = stem.to_lowercase();
+                if wanted(&lower) {
+                    tables.entry(lower).or_default().push(TableSource::File {
+                        path: entry.path(),
+                        extension: extension.to_string(),
+                        format,
+                    });
                 }
             }
             Some(EntryKind::Directory) => {
                 let path = entry.path();
-                if holds_data(&path, 0) {
+                let lower = name.to_lowercase();
+                if wanted(&lower) && holds_data(&path, 0) {
                     tables
-                        .entry(name.to_lowercase())
+                        .entry(lower)
                         .or_default()
                         .push(TableSource::Directory { path });
                 }

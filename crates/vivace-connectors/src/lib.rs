@@ -35,6 +35,9 @@ pub trait Connector: Send + Sync + Debug {
     fn catalog(&self) -> Arc<dyn CatalogProvider>;
 }
 
+/// A catalog name and the connector that serves it.
+pub type MountedConnector = (String, Arc<dyn Connector>);
+
 /// Builds connectors of one kind from catalog property files.
 pub trait ConnectorFactory: Send + Sync + Debug {
     /// The name matched against `connector.name=`.

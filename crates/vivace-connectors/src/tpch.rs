@@ -533,13 +533,12 @@ mod tests {
 
     async fn count(ctx: &SessionContext, sql: &str) -> i64 {
         let batches = ctx.sql(sql).await.unwrap().collect().await.unwrap();
-        let column = batches[0]
+        batches[0]
             .column(0)
             .as_any()
             .downcast_ref::<arrow::array::Int64Array>()
             .unwrap()
-            .value(0);
-        column
+            .value(0)
     }
 
     fn context(naming: &str) -> SessionContext {

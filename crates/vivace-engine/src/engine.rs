@@ -8,7 +8,7 @@ use datafusion::execution::context::SessionState;
 use tokio::runtime::Handle;
 use tracing::{debug, error};
 use vivace_common::{ErrorCode, QueryId, QueryIdGenerator};
-use vivace_connectors::Connector;
+use vivace_connectors::MountedConnector;
 
 use crate::api::QueryService;
 use crate::catalog::CatalogManager;
@@ -51,11 +51,7 @@ pub struct Engine {
 impl Engine {
     /// An engine serving `catalogs` (name and connector), running queries on `runtime`.
     /// The `system` catalog is added here.
-    pub fn new(
-        config: EngineConfig,
-        catalogs: Vec<(String, Arc<dyn Connector>)>,
-        runtime: Handle,
-    ) -> Self {
+    pub fn new(config: EngineConfig, catalogs: Vec<MountedConnector>, runtime: Handle) -> Self {
         let manager = Arc::new(CatalogManager::new());
         for (name, connector) in &catalogs {
             manager.mount(name, connector.as_ref());

@@ -122,7 +122,7 @@ pub fn classify(error: &DataFusionError, sql: &str) -> (ErrorCode, String, Optio
             DataFusionError::Diagnostic(diagnostic, inner) => {
                 if location.is_none() {
                     location = diagnostic.span.and_then(|span| {
-                        (span.start.line > 0).then(|| SqlLocation {
+                        (span.start.line > 0).then_some(SqlLocation {
                             line: span.start.line as u32,
                             column: span.start.column as u32,
                         })

@@ -23,12 +23,20 @@ use vivace_protocol::{Column, TrinoType};
 use crate::context::QueryContext;
 use crate::encode::{EncodeOptions, encode_batch};
 use crate::engine::EngineInner;
-use crate::error::{EngineError, EngineResult, find_word};
+use crate::error::{EngineError, EngineResult, SqlLocation, find_word};
 use crate::query::{QueryEvent, QueryHandle, QueryState};
+use crate::rewrite;
 use crate::session::{Session, SessionUpdate};
 use crate::session_properties::{self, QueryLimits};
 use crate::statement::{self, Like, Statement};
 use crate::types::trino_type_of_field;
+
+/// A parsed statement with what was learnt while checking it.
+struct Parsed {
+    statement: DfStatement,
+    relations: rewrite::Relations,
+    aliased: Option<Vec<bool>>,
+}
 
 /// How deep `EXECUTE` may nest (a prepared statement that executes another).
 const MAX_EXECUTE_DEPTH: usize = 4;
@@ -109,7 +117,8 @@ impl Execution {
                 self.sql(&sql, false).await
             }
             Statement::ShowColumns { table } => {
-                let (catalog, schema, name) = self.resolve_table(&table, sql)?;
+                let location = table.first().and_then(|p| find_word(sql, p));
+                let (catalog, schema, name) = self.resolve_table(&table, location)?;
                 let sql = format!(
                     "SELECT column_name AS \"Column\", data_type AS \"Type\", \
                      coalesce(extra_info, '') AS \"Extra\", coalesce(comment, '') AS \"Comment\" \
@@ -403,9 +412,12 @@ impl Execution {
     }
 
     /// A table name completed and checked to exist.
-    fn resolve_table(&self, parts: &[String], sql: &str) -> EngineResult<(String, String, String)> {
+    fn resolve_table(
+        &self,
+        parts: &[String],
+        location: Option<SqlLocation>,
+    ) -> EngineResult<(String, String, String)> {
         let (catalog, schema, table) = self.qualify(parts)?;
-        let location = parts.last().and_then(|p| find_word(sql, p));
         self.require_schema(&catalog, &schema)
             .map_err(|e| with_location(e, location))?;
         if !self.table_exists(&catalog, &schema, &table) {
@@ -533,9 +545,11 @@ impl Execution {
         Ok(ctx)
     }
 
-    /// Parses one statement and applies Trino's naming of unnamed columns.
-    fn parse_sql(&self, sql: &str) -> EngineResult<DfStatement> {
-        let mut statements = DFParserBuilder::new(sql)
+    /// Parses one statement, checks it for syntax Trino rejects, and applies the rewrites that
+    /// make DataFusion answer as Trino does.
+    fn parse_sql(&self, sql: &str) -> EngineResult<Parsed> {
+        let rewritten = crate::trino_sql::rewrite(sql);
+        let mut statements = DFParserBuilder::new(rewritten.as_str())
             .with_dialect(&GenericDialect {})
             .build()?
             .parse_statements()?;
@@ -556,19 +570,30 @@ impl Execution {
         };
         match statement {
             DfStatement::Statement(mut inner) => {
-                crate::rewrite::rewrite_statement(&mut inner);
-                Ok(DfStatement::Statement(inner))
+                let relations = rewrite::inspect_statement(&inner)?;
+                let aliased = rewrite::aliased_columns(&inner);
+                rewrite::rewrite_statement(&mut inner);
+                Ok(Parsed {
+                    statement: DfStatement::Statement(inner),
+                    relations,
+                    aliased,
+                })
             }
             DfStatement::CreateExternalTable(_) | DfStatement::CopyTo(_) => Err(EngineError::new(
                 ErrorCode::NOT_SUPPORTED,
                 "CREATE EXTERNAL TABLE and COPY are not supported; use a filesystem catalog",
             )),
-            other => Ok(other),
+            other => Ok(Parsed {
+                statement: other,
+                relations: rewrite::Relations::default(),
+                aliased: None,
+            }),
         }
     }
 
     /// Checks the names a statement uses, so errors carry Trino's codes and messages.
-    fn check_names(&self, statement: &DfStatement, sql: &str) -> EngineResult<()> {
+    fn check_names(&self, parsed: &Parsed, sql: &str) -> EngineResult<()> {
+        let statement = &parsed.statement;
         let DfStatement::Statement(inner) = statement else {
             return Ok(());
         };
@@ -686,7 +711,8 @@ impl Execution {
             }
             SqlStatement::Insert(insert) => {
                 if let TableObject::TableName(name) = &insert.table {
-                    self.resolve_table(&object_name_parts(name), sql)?;
+                    let parts = object_name_parts(name);
+                    self.resolve_table(&parts, parsed.relations.location_of(&parts))?;
                 }
             }
             _ => {}
@@ -705,7 +731,11 @@ impl Execution {
             if skip.as_ref() == Some(&qualified) {
                 continue;
             }
-            self.resolve_table(&parts, sql)?;
+            let location = parsed
+                .relations
+                .location_of(&parts)
+                .or_else(|| parts.first().and_then(|p| find_word(sql, p)));
+            self.resolve_table(&parts, location)?;
         }
         Ok(())
     }
@@ -713,12 +743,12 @@ impl Execution {
     /// Plans and runs SQL through DataFusion. `user_statement` is false for the SQL that
     /// `SHOW` statements are rewritten into.
     async fn sql(&self, sql: &str, user_statement: bool) -> EngineResult<Completion> {
-        let statement = self.parse_sql(sql)?;
+        let parsed = self.parse_sql(sql)?;
         if user_statement {
-            self.check_names(&statement, sql)?;
+            self.check_names(&parsed, sql)?;
         }
         let ctx = self.context()?;
-        let plan = ctx.state().statement_to_plan(statement).await?;
+        let plan = ctx.state().statement_to_plan(parsed.statement).await?;
         let update_type = update_type_of(&plan)?;
         if update_type.is_some() && self.session().in_transaction() {
             return Err(EngineError::new(
@@ -857,12 +887,14 @@ impl Execution {
             ("Type Size", TrinoType::Bigint),
             ("Aliased", TrinoType::Boolean),
         ];
+        let mut aliased: Vec<bool> = vec![];
         let output: Vec<Field> = match statement::parse(&bound)? {
             Statement::Sql(text) => {
-                let statement = self.parse_sql(&text)?;
-                self.check_names(&statement, &text)?;
+                let parsed = self.parse_sql(&text)?;
+                self.check_names(&parsed, &text)?;
+                aliased = parsed.aliased.clone().unwrap_or_default();
                 let ctx = self.context()?;
-                let plan = ctx.state().statement_to_plan(statement).await?;
+                let plan = ctx.state().statement_to_plan(parsed.statement).await?;
                 if update_type_of(&plan)?.is_some() {
                     vec![]
                 } else {
@@ -877,7 +909,8 @@ impl Execution {
         };
         let rows = output
             .iter()
-            .map(|field| {
+            .enumerate()
+            .map(|(index, field)| {
                 let t = trino_type_of_field(field);
                 vec![
                     Value::from(field.name().as_str()),
@@ -886,7 +919,7 @@ impl Execution {
                     Value::from(""),
                     Value::from(t.display_name(self.encode.legacy_datetime)),
                     Value::from(fixed_size(&t)),
-                    Value::from(false),
+                    Value::from(aliased.get(index).copied().unwrap_or(false)),
                 ]
             })
             .collect();
@@ -924,12 +957,12 @@ impl Execution {
                 "EXPLAIN supports only queries and DML",
             ));
         };
-        let statement = self.parse_sql(&inner)?;
-        self.check_names(&statement, &inner)?;
+        let parsed = self.parse_sql(&inner)?;
+        self.check_names(&parsed, &inner)?;
         let explain_sql = format!(
             "EXPLAIN {}{}",
             if analyze { "ANALYZE " } else { "" },
-            statement
+            parsed.statement
         );
         let ctx = self.context()?;
         let frame = ctx.sql(&explain_sql).await?;
@@ -955,7 +988,7 @@ impl Execution {
     }
 }
 
-fn with_location(error: EngineError, location: Option<crate::error::SqlLocation>) -> EngineError {
+fn with_location(error: EngineError, location: Option<SqlLocation>) -> EngineError {
     match error {
         EngineError::Query {
             code,

@@ -3,11 +3,14 @@
 
 use std::sync::Arc;
 
-use arrow::datatypes::DataType;
-use datafusion::common::{Result as DfResult, ScalarValue};
+use arrow::array::{ArrayRef, AsArray, StringBuilder};
+use arrow::datatypes::{DataType, FieldRef};
+use datafusion::common::{Result as DfResult, ScalarValue, exec_err};
 use datafusion::logical_expr::{
-    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+    ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
+    Volatility,
 };
+use vivace_protocol::TrinoType;
 
 /// `version()`: the Trino-compatible version number, which SQLAlchemy and others parse.
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -63,9 +66,124 @@ impl ScalarUDFImpl for TypeOf {
     }
 }
 
+/// A function of no arguments returning a constant double (`nan()`, `infinity()`).
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct ConstantDouble {
+    name: &'static str,
+    bits: u64,
+    signature: Signature,
+}
+
+impl ScalarUDFImpl for ConstantDouble {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _args: &[DataType]) -> DfResult<DataType> {
+        Ok(DataType::Float64)
+    }
+
+    fn invoke_with_args(&self, _args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
+        Ok(ColumnarValue::Scalar(ScalarValue::Float64(Some(
+            f64::from_bits(self.bits),
+        ))))
+    }
+}
+
+/// `json_parse(varchar) -> json` and `json_format(json) -> varchar`.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct JsonText {
+    parse: bool,
+    signature: Signature,
+}
+
+impl ScalarUDFImpl for JsonText {
+    fn name(&self) -> &str {
+        if self.parse {
+            "json_parse"
+        } else {
+            "json_format"
+        }
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _args: &[DataType]) -> DfResult<DataType> {
+        Ok(DataType::Utf8)
+    }
+
+    fn return_field_from_args(&self, _args: ReturnFieldArgs<'_>) -> DfResult<FieldRef> {
+        let result = if self.parse {
+            TrinoType::Json
+        } else {
+            TrinoType::VARCHAR
+        };
+        Ok(Arc::new(crate::types::tagged_field(
+            self.name(),
+            &result,
+            "UTC",
+        )))
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
+        let Some(input) = args.args.first() else {
+            return exec_err!("{} takes one argument", self.name());
+        };
+        let is_scalar = matches!(input, ColumnarValue::Scalar(_));
+        let array = input.to_array(args.number_rows.max(1))?;
+        let text = arrow::compute::cast(&array, &DataType::Utf8)?;
+        let text = text.as_string::<i32>();
+        let mut out = StringBuilder::new();
+        for value in text.iter() {
+            match value {
+                None => out.append_null(),
+                Some(s) => match serde_json::from_str::<serde_json::Value>(s) {
+                    Ok(parsed) => out.append_value(parsed.to_string()),
+                    Err(_) if !self.parse => out.append_value(s),
+                    Err(e) => {
+                        return exec_err!("Cannot convert value to JSON: '{s}': {e}");
+                    }
+                },
+            }
+        }
+        let result: ArrayRef = Arc::new(out.finish());
+        if is_scalar {
+            Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
+                &result, 0,
+            )?))
+        } else {
+            Ok(ColumnarValue::Array(result))
+        }
+    }
+}
+
 /// The functions added on top of DataFusion's.
 pub fn trino_functions() -> Vec<Arc<ScalarUDF>> {
+    let constant = |name: &'static str, value: f64| {
+        Arc::new(ScalarUDF::from(ConstantDouble {
+            name,
+            bits: value.to_bits(),
+            signature: Signature::exact(vec![], Volatility::Immutable),
+        }))
+    };
+    let json = |parse: bool| {
+        Arc::new(ScalarUDF::from(JsonText {
+            parse,
+            signature: Signature::any(1, Volatility::Immutable),
+        }))
+    };
     vec![
+        crate::cast::trino_cast_udf(),
+        constant("nan", f64::NAN),
+        constant("infinity", f64::INFINITY),
+        json(true),
+        json(false),
         Arc::new(ScalarUDF::from(Version {
             signature: Signature::exact(vec![], Volatility::Stable),
         })),

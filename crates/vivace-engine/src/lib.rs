@@ -7,6 +7,7 @@
 //! streamed to the server through a [`QueryHandle`].
 
 pub mod api;
+pub mod cast;
 pub mod catalog;
 pub mod config;
 pub mod context;
@@ -23,6 +24,7 @@ pub mod session_properties;
 pub mod statement;
 pub mod system;
 mod tracker;
+pub mod trino_sql;
 pub mod types;
 
 pub use api::QueryService;

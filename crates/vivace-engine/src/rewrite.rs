@@ -4,9 +4,207 @@
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
-    CastKind, DataType, Expr, GroupByExpr, Ident, LimitClause, OrderByKind, Query, Select,
-    SelectItem, SetExpr, Statement, Value, VisitMut, VisitorMut,
+    CastKind, DataType, Expr, GroupByExpr, Ident, LimitClause, ObjectName, ObjectNamePart,
+    OrderByKind, Query, Select, SelectItem, SetExpr, Statement, Value, Visit, VisitMut, Visitor,
+    VisitorMut,
 };
+use vivace_common::ErrorCode;
+
+use crate::error::{EngineError, EngineResult, SqlLocation};
+
+/// Trino's reserved words: never a table name unless quoted.
+const RESERVED: &[&str] = &[
+    "ALTER",
+    "AND",
+    "AS",
+    "BETWEEN",
+    "BY",
+    "CASE",
+    "CAST",
+    "CONSTRAINT",
+    "CREATE",
+    "CROSS",
+    "CUBE",
+    "CURRENT_CATALOG",
+    "CURRENT_DATE",
+    "CURRENT_PATH",
+    "CURRENT_ROLE",
+    "CURRENT_SCHEMA",
+    "CURRENT_TIME",
+    "CURRENT_TIMESTAMP",
+    "CURRENT_USER",
+    "DEALLOCATE",
+    "DELETE",
+    "DESCRIBE",
+    "DISTINCT",
+    "DROP",
+    "ELSE",
+    "END",
+    "ESCAPE",
+    "EXCEPT",
+    "EXECUTE",
+    "EXISTS",
+    "EXTRACT",
+    "FALSE",
+    "FOR",
+    "FROM",
+    "FULL",
+    "GROUP",
+    "GROUPING",
+    "HAVING",
+    "IN",
+    "INNER",
+    "INSERT",
+    "INTERSECT",
+    "INTO",
+    "IS",
+    "JOIN",
+    "LEFT",
+    "LIKE",
+    "LISTAGG",
+    "LOCALTIME",
+    "LOCALTIMESTAMP",
+    "NATURAL",
+    "NORMALIZE",
+    "NOT",
+    "NULL",
+    "ON",
+    "OR",
+    "ORDER",
+    "OUTER",
+    "PREPARE",
+    "RECURSIVE",
+    "RIGHT",
+    "ROLLUP",
+    "SELECT",
+    "SKIP",
+    "TABLE",
+    "THEN",
+    "TRIM",
+    "TRUE",
+    "UESCAPE",
+    "UNION",
+    "UNNEST",
+    "USING",
+    "VALUES",
+    "WHEN",
+    "WHERE",
+    "WITH",
+];
+
+/// Where each table name appears in the SQL text, and syntax Trino rejects that the parser
+/// accepted (a reserved word as a table name, an empty select list).
+#[derive(Debug, Default)]
+pub struct Relations {
+    /// Each relation's name parts (unquoted parts lower-cased) and position.
+    pub locations: Vec<(Vec<String>, Option<SqlLocation>)>,
+    error: Option<EngineError>,
+}
+
+impl Relations {
+    /// The position of a relation named `parts`, matching on the trailing parts.
+    pub fn location_of(&self, parts: &[String]) -> Option<SqlLocation> {
+        self.locations
+            .iter()
+            .find(|(name, _)| name.ends_with(parts) || parts.ends_with(name))
+            .and_then(|(_, location)| *location)
+    }
+}
+
+fn span_location(ident: &Ident) -> Option<SqlLocation> {
+    let start = ident.span.start;
+    (start.line > 0).then_some(SqlLocation {
+        line: start.line as u32,
+        column: start.column as u32,
+    })
+}
+
+impl Visitor for Relations {
+    type Break = ();
+
+    fn pre_visit_relation(&mut self, relation: &ObjectName) -> ControlFlow<()> {
+        let mut parts = Vec::new();
+        let mut location = None;
+        for part in &relation.0 {
+            if let ObjectNamePart::Identifier(ident) = part {
+                if location.is_none() {
+                    location = span_location(ident);
+                }
+                if ident.quote_style.is_none() {
+                    if relation.0.len() == 1
+                        && RESERVED.contains(&ident.value.to_ascii_uppercase().as_str())
+                        && self.error.is_none()
+                    {
+                        self.error = Some(EngineError::at(
+                            ErrorCode::SYNTAX_ERROR,
+                            format!(
+                                "mismatched input '{}'. Expecting: <identifier>",
+                                ident.value
+                            ),
+                            span_location(ident),
+                        ));
+                    }
+                    parts.push(ident.value.to_lowercase());
+                } else {
+                    parts.push(ident.value.clone());
+                }
+            }
+        }
+        self.locations.push((parts, location));
+        ControlFlow::Continue(())
+    }
+
+    fn pre_visit_select(&mut self, select: &Select) -> ControlFlow<()> {
+        if select.projection.is_empty() && self.error.is_none() {
+            self.error = Some(EngineError::at(
+                ErrorCode::SYNTAX_ERROR,
+                "mismatched input 'FROM'. Expecting: <expression>, '*'",
+                (select.select_token.0.span.start.line > 0).then_some(SqlLocation {
+                    line: select.select_token.0.span.start.line as u32,
+                    column: select.select_token.0.span.end.column as u32 + 1,
+                }),
+            ));
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// Checks what the parser accepted but Trino does not, and records table positions.
+pub fn inspect_statement(statement: &Statement) -> EngineResult<Relations> {
+    let mut relations = Relations::default();
+    let _ = statement.visit(&mut relations);
+    match relations.error.take() {
+        Some(error) => Err(error),
+        None => Ok(relations),
+    }
+}
+
+/// Whether each output column of a query was named by an alias (`DESCRIBE OUTPUT`), by
+/// position; `None` when the select list has a wildcard.
+pub fn aliased_columns(statement: &Statement) -> Option<Vec<bool>> {
+    let Statement::Query(query) = statement else {
+        return None;
+    };
+    let mut body = query.body.as_ref();
+    loop {
+        match body {
+            SetExpr::Select(select) => {
+                return select
+                    .projection
+                    .iter()
+                    .map(|item| match item {
+                        SelectItem::ExprWithAlias { .. } => Some(true),
+                        SelectItem::UnnamedExpr(_) => Some(false),
+                        _ => None,
+                    })
+                    .collect();
+            }
+            SetExpr::SetOperation { left, .. } => body = left.as_ref(),
+            SetExpr::Query(inner) => body = inner.body.as_ref(),
+            _ => return None,
+        }
+    }
+}
 
 /// Applies every rewrite to a statement.
 pub fn rewrite_statement(statement: &mut Statement) {
@@ -20,6 +218,45 @@ pub fn rewrite_statement(statement: &mut Statement) {
 /// every integer literal `bigint`. Literals that are positions (`ORDER BY 1`, `GROUP BY 1`) or
 /// counts (`LIMIT`, `OFFSET`, `FETCH`) are left alone.
 struct LiteralTyping;
+
+/// `1e3` is a double in Trino; DataFusion (reading literals as decimals) would make it a
+/// decimal with a negative scale.
+fn scientific_literal(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Value(v) => match &v.value {
+            Value::Number(text, false) if text.contains(['e', 'E']) => Some(text.clone()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// A string literal's text.
+fn string_literal(expr: &Expr) -> Option<&str> {
+    match expr {
+        Expr::Value(v) => match &v.value {
+            Value::SingleQuotedString(s) => Some(s),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// `__trino_cast('text', 'varchar(n)')`: Trino types a string literal `varchar(n)`.
+fn typed_string(text: &str) -> Expr {
+    let sql = format!(
+        "{}('{}', 'varchar({})', false)",
+        crate::cast::TRINO_CAST,
+        text.replace('\'', "''"),
+        text.chars().count()
+    );
+    datafusion::sql::sqlparser::parser::Parser::new(
+        &datafusion::sql::sqlparser::dialect::GenericDialect {},
+    )
+    .try_with_sql(&sql)
+    .and_then(|mut p| p.parse_expr())
+    .unwrap_or_else(|_| Expr::Value(Value::SingleQuotedString(text.to_string()).into()))
+}
 
 fn is_int_literal(expr: &Expr) -> bool {
     match expr {
@@ -50,6 +287,31 @@ impl VisitorMut for LiteralTyping {
     type Break = ();
 
     fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
+        if let Some(text) = scientific_literal(expr) {
+            *expr = Expr::Cast {
+                kind: CastKind::Cast,
+                expr: Box::new(Expr::Value(Value::SingleQuotedString(text).into())),
+                data_type: DataType::Double(datafusion::sql::sqlparser::ast::ExactNumberInfo::None),
+                array: false,
+                format: None,
+            };
+            return ControlFlow::Continue(());
+        }
+        if let Expr::Function(function) = expr
+            && function.name.to_string().eq_ignore_ascii_case("struct")
+            && let datafusion::sql::sqlparser::ast::FunctionArguments::List(list) =
+                &mut function.args
+        {
+            for arg in &mut list.args {
+                if let datafusion::sql::sqlparser::ast::FunctionArg::Unnamed(
+                    datafusion::sql::sqlparser::ast::FunctionArgExpr::Expr(inner),
+                ) = arg
+                    && let Some(text) = string_literal(inner)
+                {
+                    *inner = typed_string(text);
+                }
+            }
+        }
         if is_int_literal(expr) {
             *expr = Expr::Cast {
                 kind: CastKind::Cast,
@@ -116,6 +378,12 @@ pub fn name_unnamed_columns(query: &mut Query) {
                     return;
                 }
                 for (index, item) in select.projection.iter_mut().enumerate() {
+                    if let SelectItem::UnnamedExpr(expr) | SelectItem::ExprWithAlias { expr, .. } =
+                        item
+                        && let Some(text) = string_literal(expr)
+                    {
+                        *expr = typed_string(text);
+                    }
                     if let SelectItem::UnnamedExpr(expr) = item {
                         if matches!(expr, Expr::Identifier(_) | Expr::CompoundIdentifier(_)) {
                             continue;

@@ -311,19 +311,19 @@ impl<'a> Tokens<'a> {
 }
 
 /// Byte offsets of line starts, to turn token locations into offsets.
-struct LineOffsets<'a> {
+pub(crate) struct LineOffsets<'a> {
     sql: &'a str,
     starts: Vec<usize>,
 }
 
 impl<'a> LineOffsets<'a> {
-    fn new(sql: &'a str) -> Self {
+    pub(crate) fn new(sql: &'a str) -> Self {
         let mut starts = vec![0];
         starts.extend(sql.match_indices('\n').map(|(i, _)| i + 1));
         LineOffsets { sql, starts }
     }
 
-    fn offset(&self, location: SqlLocation) -> usize {
+    pub(crate) fn offset(&self, location: SqlLocation) -> usize {
         let line_start = self
             .starts
             .get((location.line.max(1) - 1) as usize)

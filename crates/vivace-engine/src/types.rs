@@ -66,15 +66,23 @@ pub fn trino_type_of(data_type: &DataType) -> TrinoType {
             ),
             _ => TrinoType::Unknown,
         },
-        DataType::Struct(fields) => TrinoType::Row(
-            fields
+        DataType::Struct(fields) => {
+            // DataFusion names the fields of `struct(...)`/`ROW(...)` c0, c1, ...: Trino's
+            // anonymous row fields.
+            let anonymous = fields
                 .iter()
-                .map(|f| RowField {
-                    name: Some(f.name().clone()),
-                    field_type: trino_type_of_field(f),
-                })
-                .collect(),
-        ),
+                .enumerate()
+                .all(|(i, f)| *f.name() == format!("c{i}"));
+            TrinoType::Row(
+                fields
+                    .iter()
+                    .map(|f| RowField {
+                        name: (!anonymous).then(|| f.name().clone()),
+                        field_type: trino_type_of_field(f),
+                    })
+                    .collect(),
+            )
+        }
         DataType::Dictionary(_, value) => trino_type_of(value),
         DataType::RunEndEncoded(_, values) => trino_type_of_field(values),
         DataType::Union(_, _) => TrinoType::Unknown,
@@ -88,6 +96,93 @@ pub fn unit_precision(unit: TimeUnit) -> u32 {
         TimeUnit::Millisecond => 3,
         TimeUnit::Microsecond => 6,
         TimeUnit::Nanosecond => 9,
+    }
+}
+
+/// The Arrow type that stores values of a Trino type. Types Arrow has no notion of (`json`,
+/// `uuid`, `ipaddress`, `time with time zone`) are stored as text and tagged with
+/// [`TRINO_TYPE_METADATA_KEY`]; `zone` is the zone of `timestamp with time zone` values.
+pub fn arrow_type_of(trino: &TrinoType, zone: &str) -> DataType {
+    use std::sync::Arc;
+    let unit = |precision: u32| match precision {
+        0..=3 => TimeUnit::Millisecond,
+        4..=6 => TimeUnit::Microsecond,
+        _ => TimeUnit::Nanosecond,
+    };
+    match trino {
+        TrinoType::Boolean => DataType::Boolean,
+        TrinoType::Tinyint => DataType::Int8,
+        TrinoType::Smallint => DataType::Int16,
+        TrinoType::Integer => DataType::Int32,
+        TrinoType::Bigint => DataType::Int64,
+        TrinoType::Real => DataType::Float32,
+        TrinoType::Double => DataType::Float64,
+        TrinoType::Decimal { precision, scale } => {
+            DataType::Decimal128(*precision as u8, *scale as i8)
+        }
+        TrinoType::Varchar(_)
+        | TrinoType::Char(_)
+        | TrinoType::Json
+        | TrinoType::Uuid
+        | TrinoType::IpAddress
+        | TrinoType::Time {
+            with_time_zone: true,
+            ..
+        } => DataType::Utf8,
+        TrinoType::Varbinary => DataType::Binary,
+        TrinoType::Date => DataType::Date32,
+        TrinoType::Time { precision, .. } => match unit(*precision) {
+            TimeUnit::Millisecond => DataType::Time32(TimeUnit::Millisecond),
+            other => DataType::Time64(other),
+        },
+        TrinoType::Timestamp {
+            precision,
+            with_time_zone,
+        } => DataType::Timestamp(unit(*precision), with_time_zone.then(|| Arc::from(zone))),
+        TrinoType::IntervalDayToSecond | TrinoType::IntervalYearToMonth => {
+            DataType::Interval(IntervalUnit::MonthDayNano)
+        }
+        TrinoType::Array(element) => DataType::List(Arc::new(tagged_field("item", element, zone))),
+        TrinoType::Map(key, value) => DataType::Map(
+            Arc::new(Field::new(
+                "entries",
+                DataType::Struct(
+                    vec![
+                        tagged_field("key", key, zone).with_nullable(false),
+                        tagged_field("value", value, zone),
+                    ]
+                    .into(),
+                ),
+                false,
+            )),
+            false,
+        ),
+        TrinoType::Row(fields) => DataType::Struct(
+            fields
+                .iter()
+                .enumerate()
+                .map(|(i, f)| {
+                    let name = f.name.clone().unwrap_or_else(|| format!("c{i}"));
+                    tagged_field(&name, &f.field_type, zone)
+                })
+                .collect::<Vec<_>>()
+                .into(),
+        ),
+        TrinoType::Unknown => DataType::Null,
+    }
+}
+
+/// A nullable field of a Trino type, tagged when Arrow alone would not say the type.
+pub fn tagged_field(name: &str, trino: &TrinoType, zone: &str) -> Field {
+    let data_type = arrow_type_of(trino, zone);
+    let field = Field::new(name, data_type.clone(), true);
+    if trino_type_of(&data_type) == *trino {
+        field
+    } else {
+        field.with_metadata(std::collections::HashMap::from([(
+            TRINO_TYPE_METADATA_KEY.to_string(),
+            trino.to_string(),
+        )]))
     }
 }
 

@@ -38,6 +38,9 @@ pub(crate) enum RequestError {
     /// No user: 401 with a Basic challenge.
     #[error("{0}")]
     Unauthorized(String),
+    /// The user may not see this: 403.
+    #[error("Access Denied: {0}")]
+    Forbidden(String),
     /// Unknown query, slug or token: 404.
     #[error("Query not found")]
     NotFound,
@@ -54,6 +57,7 @@ impl IntoResponse for RequestError {
         let status = match &self {
             RequestError::BadRequest(_) => StatusCode::BAD_REQUEST,
             RequestError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            RequestError::Forbidden(_) => StatusCode::FORBIDDEN,
             RequestError::NotFound => StatusCode::NOT_FOUND,
             RequestError::Gone => StatusCode::GONE,
             RequestError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,

@@ -132,15 +132,14 @@ fn owned_query(
     app: &AppState,
     id: &str,
     headers: &HeaderMap,
-) -> Result<Arc<QueryHandle>, Response> {
-    let user = request_user(headers).map_err(IntoResponse::into_response)?;
-    let id = QueryId::parse(id).ok_or_else(|| RequestError::NotFound.into_response())?;
-    let query = app
-        .service
-        .query(&id)
-        .ok_or_else(|| RequestError::NotFound.into_response())?;
+) -> Result<Arc<QueryHandle>, RequestError> {
+    let user = request_user(headers)?;
+    let id = QueryId::parse(id).ok_or(RequestError::NotFound)?;
+    let query = app.service.query(&id).ok_or(RequestError::NotFound)?;
     if query.session().identity.user != user {
-        return Err((StatusCode::FORBIDDEN, "Access Denied: Cannot view query").into_response());
+        return Err(RequestError::Forbidden(format!(
+            "Cannot view or kill query {id} of another user"
+        )));
     }
     Ok(query)
 }
@@ -159,7 +158,7 @@ pub(crate) async fn get_query(
             }
             Json(info).into_response()
         }
-        Err(response) => response,
+        Err(error) => error.into_response(),
     }
 }
 
@@ -174,7 +173,7 @@ pub(crate) async fn kill_query(
             query.cancel();
             StatusCode::NO_CONTENT.into_response()
         }
-        Err(response) => response,
+        Err(error) => error.into_response(),
     }
 }
 

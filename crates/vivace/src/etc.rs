@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use vivace_common::{PropertiesError, PropertyMap};
-use vivace_connectors::{Connector, ConnectorError, ConnectorFactory, builtin_factories};
+use vivace_connectors::{ConnectorError, ConnectorFactory, MountedConnector, builtin_factories};
 use vivace_engine::EngineConfig;
 use vivace_server::ServerConfig;
 
@@ -20,7 +20,7 @@ pub struct NodeConfig {
     /// HTTP settings.
     pub server: ServerConfig,
     /// Mounted catalogs, by name.
-    pub catalogs: Vec<(String, Arc<dyn Connector>)>,
+    pub catalogs: Vec<MountedConnector>,
     /// Log output format.
     pub log_format: LogFormat,
 }
@@ -159,7 +159,7 @@ fn take_single_node_keys(props: &mut PropertyMap, coordinator: bool) -> Result<(
     Ok(())
 }
 
-fn default_catalogs() -> Result<Vec<(String, Arc<dyn Connector>)>, StartupError> {
+fn default_catalogs() -> Result<Vec<MountedConnector>, StartupError> {
     let factories = builtin_factories();
     let mut catalogs = Vec::new();
     for name in ["tpch", "memory"] {
@@ -186,7 +186,7 @@ fn find_factory<'a>(
 }
 
 /// Reads every `catalog/NAME.properties`; the file name is the catalog name.
-fn load_catalogs(dir: &Path) -> Result<Vec<(String, Arc<dyn Connector>)>, StartupError> {
+fn load_catalogs(dir: &Path) -> Result<Vec<MountedConnector>, StartupError> {
     if !dir.exists() {
         return Ok(vec![]);
     }

@@ -4,63 +4,17 @@
 //! Modes: `single` (one coordinator). The coordinator-with-two-workers mode joins when worker
 //! nodes exist; each file then runs in both.
 
-use std::net::TcpListener;
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitCode, Stdio};
-use std::time::{Duration, Instant};
+use std::process::ExitCode;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use serde_json::Value;
 use sqllogictest::{AsyncDB, DBOutput, DefaultColumnType, Runner};
+use support::ServerProcess;
 use vivace_client::{Client, ClientError, ClientSession};
-
-/// One server process, killed when dropped.
-struct ServerProcess {
-    child: Child,
-    url: String,
-}
-
-impl ServerProcess {
-    fn start() -> Result<Self, String> {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map_err(|e| format!("no free port: {e}"))?
-            .port();
-        let child = Command::new(env!("CARGO_BIN_EXE_vivace"))
-            .args([
-                "server",
-                &format!("-Dhttp-server.http.port={port}"),
-                "-Dhttp-server.http.bind-address=127.0.0.1",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("cannot start vivace: {e}"))?;
-        Ok(ServerProcess {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-        })
-    }
-
-    async fn wait_ready(&self) -> Result<(), String> {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let client = Client::new(&self.url, session()).map_err(|e| e.to_string())?;
-        while Instant::now() < deadline {
-            if client.execute("SELECT 1").await.is_ok() {
-                return Ok(());
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        Err(format!("server at {} did not become ready", self.url))
-    }
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn session() -> ClientSession {
     ClientSession {
@@ -146,7 +100,7 @@ fn slt_files(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 async fn run_mode(mode: &str, files: &[PathBuf], filter: Option<&str>) -> (usize, usize) {
-    let server = match ServerProcess::start() {
+    let server = match ServerProcess::start(&[], None) {
         Ok(server) => server,
         Err(e) => {
             eprintln!("{mode}: {e}");
