@@ -8,7 +8,7 @@
 #
 # Environment:
 #   VIVACE_VENV         virtualenv to create/reuse      (default: $REPO/target/venv)
-#   VIVACE_BIN          server binary                   (default: $REPO/target/release/vivace)
+#   VIVACE_BIN          server binary                   (default: ${CARGO_TARGET_DIR:-$REPO/target}/release/vivace)
 #   VIVACE_SERVER_ARGS  extra arguments for `vivace server` (word-split)
 #   VIVACE_START_TIMEOUT seconds to wait for /v1/info "starting":false (default: 30)
 #   PYTHON              interpreter used to create the venv (default: python3)
@@ -19,7 +19,7 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
 VENV="${VIVACE_VENV:-$REPO/target/venv}"
-BIN="${VIVACE_BIN:-$REPO/target/release/vivace}"
+BIN="${VIVACE_BIN:-${CARGO_TARGET_DIR:-$REPO/target}/release/vivace}"
 PYTHON="${PYTHON:-python3}"
 START_TIMEOUT="${VIVACE_START_TIMEOUT:-30}"
 
