@@ -102,8 +102,6 @@ fn base_config() -> SessionConfig {
     options.sql_parser.enable_ident_normalization = true;
     // Trino reads `1.5` as decimal(2, 1), not double.
     options.sql_parser.parse_float_as_decimal = true;
-    options.execution.parquet.pushdown_filters = true;
-    options.execution.parquet.reorder_filters = true;
     config
 }
 

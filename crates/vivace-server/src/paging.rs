@@ -52,6 +52,8 @@ pub(crate) struct ProtocolQuery {
     pub(crate) family: ProtocolHeaders,
     state: tokio::sync::Mutex<PageState>,
     last_access: parking_lot::Mutex<Instant>,
+    /// The final page has been served.
+    complete: std::sync::atomic::AtomicBool,
 }
 
 impl ProtocolQuery {
@@ -70,11 +72,17 @@ impl ProtocolQuery {
             family,
             state: tokio::sync::Mutex::new(PageState::default()),
             last_access: parking_lot::Mutex::new(Instant::now()),
+            complete: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
     pub(crate) fn touch(&self) {
         *self.last_access.lock() = Instant::now();
+    }
+
+    /// Whether the client has received the final page.
+    pub(crate) fn is_complete(&self) -> bool {
+        self.complete.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     pub(crate) fn idle_for(&self) -> Duration {
@@ -202,6 +210,8 @@ impl ProtocolQuery {
         let done = failed || finished;
         if done {
             state.complete = true;
+            self.complete
+                .store(true, std::sync::atomic::Ordering::SeqCst);
         }
         let shown_state = if failed {
             QueryState::Failed

@@ -23,6 +23,9 @@ use crate::{info as info_routes, statement};
 /// How long the protocol state of an ended query is kept after its last request.
 const ENDED_QUERY_RETENTION: Duration = Duration::from_secs(300);
 
+/// How long the final page stays available for a client's retry after it was served.
+const DELIVERED_QUERY_RETENTION: Duration = Duration::from_secs(15);
+
 /// State shared by the handlers.
 pub(crate) struct AppState {
     pub(crate) service: Arc<dyn QueryService>,
@@ -87,7 +90,12 @@ impl AppState {
                     None,
                 ));
             }
-            !(done && idle > ENDED_QUERY_RETENTION)
+            let expired = if query.is_complete() {
+                idle > DELIVERED_QUERY_RETENTION
+            } else {
+                done && idle > ENDED_QUERY_RETENTION
+            };
+            !expired
         });
     }
 }
