@@ -599,3 +599,12 @@ def test_query_list_contains_users_query(raw):
     assert marker in entry["query"]
     assert entry["state"] == "FINISHED"
     assert entry["session"]["user"] == USER
+
+
+def test_final_stats_count_processed_rows(raw):
+    first, pages = raw.run("SELECT count(*) FROM tpch.tiny.lineitem")
+    last = pages[-1][2] if pages else first
+    assert last["stats"]["state"] == "FINISHED"
+    assert last["stats"]["processedRows"] == 60175
+    assert last["stats"]["processedBytes"] > 0
+    assert last["stats"]["completedSplits"] == last["stats"]["totalSplits"] >= 1

@@ -35,6 +35,16 @@ pub trait Connector: Send + Sync + Debug {
     fn catalog(&self) -> Arc<dyn CatalogProvider>;
 }
 
+/// Rows and bytes read by connector scans that DataFusion does not measure itself (generated
+/// tables). The engine puts one in each query's session config; scans add to it.
+#[derive(Debug, Default)]
+pub struct ScanCounters {
+    /// Rows produced by scans.
+    pub rows: std::sync::atomic::AtomicU64,
+    /// Bytes of Arrow data produced by scans.
+    pub bytes: std::sync::atomic::AtomicU64,
+}
+
 /// A catalog name and the connector that serves it.
 pub type MountedConnector = (String, Arc<dyn Connector>);
 

@@ -32,7 +32,9 @@ use tpchgen_arrow::{
 };
 use vivace_common::PropertyMap;
 
-use crate::{Connector, ConnectorFactory, ConnectorResult, TRINO_TYPE_METADATA_KEY};
+use std::sync::atomic::Ordering;
+
+use crate::{Connector, ConnectorFactory, ConnectorResult, ScanCounters, TRINO_TYPE_METADATA_KEY};
 
 /// Schema names listed by `SHOW SCHEMAS`; any other `sfN` is accepted too.
 const LISTED_SCHEMAS: &[&str] = &[
@@ -496,11 +498,23 @@ impl PartitionStream for TpchPartition {
         &self.schema
     }
 
-    fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
+    fn execute(&self, ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
         let schema = Arc::clone(&self.schema);
         let generator = self.kind.generator(self.scale, self.part, self.parts);
         let target = Arc::clone(&schema);
-        let batches = generator.map(move |batch| to_trino_batch(&target, &batch));
+        let counters = ctx.session_config().get_extension::<ScanCounters>();
+        let batches = generator.map(move |batch| {
+            let converted = to_trino_batch(&target, &batch)?;
+            if let Some(counters) = &counters {
+                counters
+                    .rows
+                    .fetch_add(converted.num_rows() as u64, Ordering::Relaxed);
+                counters
+                    .bytes
+                    .fetch_add(converted.get_array_memory_size() as u64, Ordering::Relaxed);
+            }
+            Ok(converted)
+        });
         Box::pin(RecordBatchStreamAdapter::new(
             schema,
             futures::stream::iter(batches),

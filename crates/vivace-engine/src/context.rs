@@ -63,6 +63,7 @@ impl ContextFactory {
         session: &Session,
         limits: &QueryLimits,
         query: QueryContext,
+        scans: Arc<vivace_connectors::ScanCounters>,
     ) -> EngineResult<(SessionContext, Arc<dyn MemoryPool>)> {
         let mut config = self.base.config().clone();
         let options = config.options_mut();
@@ -72,7 +73,7 @@ impl ContextFactory {
         if let Some(zone) = &session.time_zone {
             options.execution.time_zone = Some(validate_time_zone(zone)?);
         }
-        let config = config.with_extension(Arc::new(query));
+        let config = config.with_extension(Arc::new(query)).with_extension(scans);
 
         let pool_size = usize::try_from(limits.max_memory_per_node).unwrap_or(usize::MAX);
         let pool: Arc<dyn MemoryPool> = Arc::new(TrackConsumersPool::new(

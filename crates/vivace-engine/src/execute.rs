@@ -540,6 +540,7 @@ impl Execution {
                 user: self.session().identity.user.clone(),
                 query_id: self.handle.id().to_string(),
             },
+            self.handle.scan_counters(),
         )?;
         *self.pool.lock() = Some(pool);
         Ok(ctx)

@@ -12,6 +12,7 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use vivace_common::{ErrorCode, QueryId};
+use vivace_connectors::ScanCounters;
 use vivace_protocol::Column;
 
 use crate::error::QueryFailure;
@@ -130,6 +131,7 @@ pub struct QueryHandle {
     events: tokio::sync::Mutex<mpsc::Receiver<QueryEvent>>,
     cancel: CancellationToken,
     counters: QueryCounters,
+    scans: Arc<ScanCounters>,
     plan: Mutex<Option<Arc<dyn ExecutionPlan>>>,
 }
 
@@ -161,6 +163,7 @@ impl QueryHandle {
             events: tokio::sync::Mutex::new(receiver),
             cancel: CancellationToken::new(),
             counters: QueryCounters::default(),
+            scans: Arc::new(ScanCounters::default()),
             plan: Mutex::new(None),
         });
         (handle, sender)
@@ -209,6 +212,11 @@ impl QueryHandle {
     /// Counters updated while running.
     pub(crate) fn counters(&self) -> &QueryCounters {
         &self.counters
+    }
+
+    /// Counters that connector scans without DataFusion metrics add to.
+    pub(crate) fn scan_counters(&self) -> Arc<ScanCounters> {
+        Arc::clone(&self.scans)
     }
 
     pub(crate) fn set_plan(&self, plan: Arc<dyn ExecutionPlan>) {
@@ -270,6 +278,8 @@ impl QueryHandle {
         if let Some(plan) = self.plan.lock().as_ref() {
             collect_leaf_metrics(plan.as_ref(), &mut stats);
         }
+        stats.processed_rows += self.scans.rows.load(Ordering::Relaxed) as i64;
+        stats.processed_bytes += self.scans.bytes.load(Ordering::Relaxed) as i64;
         if self.status.lock().state.is_done() {
             stats.completed_splits = stats.total_splits;
         }
@@ -297,7 +307,8 @@ fn collect_leaf_metrics(plan: &dyn ExecutionPlan, stats: &mut QueryStatistics) {
     if let Some(metrics) = plan.metrics() {
         let compute = metrics.elapsed_compute().unwrap_or(0);
         stats.cpu_time += Duration::from_nanos(compute as u64);
-        if plan.children().is_empty() {
+        // Generated-table scans count themselves in `ScanCounters`.
+        if plan.children().is_empty() && plan.name() != "StreamingTableExec" {
             stats.processed_rows += metrics.output_rows().unwrap_or(0) as i64;
             stats.processed_bytes += metrics
                 .sum_by_name("bytes_scanned")
