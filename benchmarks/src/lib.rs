@@ -42,3 +42,22 @@ pub fn error(message: impl Into<String>) -> BenchError {
 pub fn millis(duration: std::time::Duration) -> f64 {
     duration.as_secs_f64() * 1000.0
 }
+
+/// Runs a benchmark's body until it finishes or Ctrl-C arrives (dropping the body kills any
+/// server it started), printing errors as `NAME: error` and mapping them to a failing exit.
+pub async fn run_until_interrupted(
+    name: &str,
+    body: impl Future<Output = BenchResult<()>>,
+) -> std::process::ExitCode {
+    let result = tokio::select! {
+        result = body => result,
+        _ = tokio::signal::ctrl_c() => Err(error("interrupted")),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{name}: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

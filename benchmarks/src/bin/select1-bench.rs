@@ -41,18 +41,7 @@ const TARGET_READY_MS: f64 = 1000.0;
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
-    // On Ctrl-C the run future is dropped, which kills the server.
-    let result = tokio::select! {
-        result = run(&args) => result,
-        _ = tokio::signal::ctrl_c() => Err(error("interrupted")),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("select1-bench: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    vivace_benchmarks::run_until_interrupted("select1-bench", run(&args)).await
 }
 
 fn new_client(url: &str) -> BenchResult<Client> {

@@ -54,18 +54,7 @@ struct Row {
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
-    // On Ctrl-C the run future is dropped, which kills the server.
-    let result = tokio::select! {
-        result = run(&args) => result,
-        _ = tokio::signal::ctrl_c() => Err(error("interrupted")),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("tpch-bench: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    vivace_benchmarks::run_until_interrupted("tpch-bench", run(&args)).await
 }
 
 async fn run(args: &Args) -> BenchResult<()> {

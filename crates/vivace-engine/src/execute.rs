@@ -253,27 +253,8 @@ impl Execution {
                 )
                 .await
             }
-            Statement::Commit | Statement::Rollback => {
-                if !self.session().in_transaction() {
-                    return Err(EngineError::new(
-                        ErrorCode::NOT_IN_TRANSACTION,
-                        "No transaction in progress",
-                    ));
-                }
-                let update_type = if matches!(statement::parse(sql)?, Statement::Commit) {
-                    "COMMIT"
-                } else {
-                    "ROLLBACK"
-                };
-                self.update(
-                    update_type,
-                    SessionUpdate {
-                        clear_transaction_id: true,
-                        ..SessionUpdate::default()
-                    },
-                )
-                .await
-            }
+            Statement::Commit => self.end_transaction("COMMIT").await,
+            Statement::Rollback => self.end_transaction("ROLLBACK").await,
             Statement::Explain {
                 analyze,
                 explain_type,
@@ -285,6 +266,24 @@ impl Execution {
             }
             Statement::Sql(text) => self.sql(&text, true).await,
         }
+    }
+
+    /// `COMMIT` or `ROLLBACK`: only reads run inside a transaction, so both just end it.
+    async fn end_transaction(&self, update_type: &str) -> EngineResult<Completion> {
+        if !self.session().in_transaction() {
+            return Err(EngineError::new(
+                ErrorCode::NOT_IN_TRANSACTION,
+                "No transaction in progress",
+            ));
+        }
+        self.update(
+            update_type,
+            SessionUpdate {
+                clear_transaction_id: true,
+                ..SessionUpdate::default()
+            },
+        )
+        .await
     }
 
     async fn nested(&self, sql: &str, depth: usize) -> EngineResult<Completion> {

@@ -16,53 +16,57 @@ fn error_name(error: &ClientError) -> String {
     }
 }
 
+/// Runs `vivace server` with `args` and an etc directory holding `files` (path, text); the
+/// server must refuse to start: returns its stderr after checking the exit code. Test setup
+/// may panic on I/O failure.
+#[allow(clippy::unwrap_used)]
+fn failed_startup(args: &[&str], files: &[(&str, &str)]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, text) in files {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    let mut command = Command::new(env!("CARGO_BIN_EXE_vivace"));
+    command.arg("server").args(args);
+    if !files.is_empty() {
+        command.arg("--etc").arg(dir.path());
+    }
+    let output = command.output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    stderr
+}
+
 #[test]
 fn unknown_property_stops_startup_naming_file_line_and_key() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("config.properties"),
-        "coordinator=true\nhttp-server.http.prot=8080\n",
-    )
-    .unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_vivace"))
-        .args(["server", "--etc"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = failed_startup(
+        &[],
+        &[(
+            "config.properties",
+            "coordinator=true\nhttp-server.http.prot=8080\n",
+        )],
+    );
     assert!(
         stderr.contains("config.properties:2: property 'http-server.http.prot': unknown property"),
         "{stderr}"
     );
-    assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
 }
 
 #[test]
 fn malformed_override_and_unknown_connector_are_reported() {
-    let output = Command::new(env!("CARGO_BIN_EXE_vivace"))
-        .args(["server", "-Dnovalue"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("expected -Dkey=value"));
+    let stderr = failed_startup(&["-Dnovalue"], &[]);
+    assert!(stderr.contains("expected -Dkey=value"), "{stderr}");
 
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("config.properties"), "coordinator=true\n").unwrap();
-    std::fs::create_dir(dir.path().join("catalog")).unwrap();
-    std::fs::write(
-        dir.path().join("catalog/hive.properties"),
-        "connector.name=hive\n",
-    )
-    .unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_vivace"))
-        .args(["server", "--etc"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = failed_startup(
+        &[],
+        &[
+            ("config.properties", "coordinator=true\n"),
+            ("catalog/hive.properties", "connector.name=hive\n"),
+        ],
+    );
     assert!(
         stderr.contains("hive.properties:1: property 'connector.name': unknown connector 'hive'"),
         "{stderr}"
