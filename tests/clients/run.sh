@@ -131,7 +131,7 @@ for arg in "$@"; do
     esac
 done
 set +e
-VIVACE_URL="$URL" "$VPY" -m pytest "${TARGETS[@]}" "$@"
+VIVACE_URL="$URL" VIVACE_BIN="$BIN" "$VPY" -m pytest "${TARGETS[@]}" "$@"
 rc=$?
 set -e
 

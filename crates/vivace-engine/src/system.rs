@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Weak};
 
 use arrow::array::{
-    ArrayRef, BooleanBuilder, Int64Builder, RecordBatch, StringBuilder, TimestampMillisecondBuilder,
+    ArrayRef, BooleanBuilder, Int64Builder, ListBuilder, RecordBatch, StringBuilder,
+    TimestampMillisecondBuilder,
 };
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use async_trait::async_trait;
@@ -220,6 +221,12 @@ impl SystemCatalog {
                 timestamp("end"),
                 text("error_type"),
                 text("error_code"),
+                Field::new(
+                    "groups",
+                    DataType::List(Arc::new(Field::new("item", DataType::Utf8, true))),
+                    true,
+                ),
+                text("authentication_method"),
             ]
         };
         let queries_table = {
@@ -228,6 +235,8 @@ impl SystemCatalog {
                 query_fields(),
                 Arc::new(move |context| {
                     let mut t: Vec<StringBuilder> = (0..7).map(|_| StringBuilder::new()).collect();
+                    let mut groups = ListBuilder::new(StringBuilder::new());
+                    let mut methods = StringBuilder::new();
                     let mut times: Vec<Int64Builder> =
                         (0..3).map(|_| Int64Builder::new()).collect();
                     let mut stamps: Vec<TimestampMillisecondBuilder> = (0..4)
@@ -239,6 +248,12 @@ impl SystemCatalog {
                             continue;
                         }
                         let status = query.status();
+                        let identity = &query.session().identity;
+                        for group in &identity.groups {
+                            groups.values().append_value(group);
+                        }
+                        groups.append(true);
+                        methods.append_option(identity.authenticated_by.as_deref());
                         t[0].append_value(query.id().as_str());
                         t[1].append_value(status.state.as_str());
                         t[2].append_value(&query.session().identity.user);
@@ -277,6 +292,8 @@ impl SystemCatalog {
                             .map(|mut b| Arc::new(b.finish()) as ArrayRef),
                     );
                     columns.extend(text_columns);
+                    columns.push(Arc::new(groups.finish()));
+                    columns.push(Arc::new(methods.finish()));
                     Ok(RecordBatch::try_new(
                         Arc::new(Schema::new(query_fields())),
                         columns,

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use base64::Engine as _;
 use http::HeaderMap;
 use http::header::AUTHORIZATION;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use crate::config::{AuthenticationType, SecurityConfig};
 use crate::internal::{INTERNAL_BEARER_HEADER, InternalAuth};
@@ -162,7 +162,7 @@ impl Authentication {
         internal
             .verify(token)
             .map(Some)
-            .inspect_err(|e| warn!("{e}"))
+            .inspect_err(|e| debug!("{e}"))
     }
 
     /// The principal of a client request; `None` when authentication is off (the caller then
@@ -185,11 +185,14 @@ impl Authentication {
         if self.methods.is_empty() {
             return Ok(None);
         }
-        if !request.secure && !self.allow_insecure_over_http {
-            return Err(SecurityError::InsecureTransport);
-        }
-        if let Some(retry_after) = self.throttle.check(request.client) {
-            return Err(SecurityError::Throttled { retry_after });
+        if !request.secure {
+            // As in Trino: over plain HTTP only the insecure mode applies (the user header is
+            // trusted and passwords are refused), when it is allowed at all.
+            return if self.allow_insecure_over_http {
+                Ok(None)
+            } else {
+                Err(SecurityError::InsecureTransport)
+            };
         }
         let challenges = self.challenges();
         let mut values = request.headers.get_all(AUTHORIZATION).iter();
@@ -209,12 +212,21 @@ impl Authentication {
             _ => None,
         };
 
+        let Some(authorization) = authorization else {
+            return Err(SecurityError::Unauthenticated {
+                message: "Unauthorized".to_string(),
+                challenges,
+            });
+        };
+        self.throttle
+            .begin(request.client)
+            .map_err(|retry_after| SecurityError::Throttled { retry_after })?;
         let mut messages: Vec<String> = Vec::new();
         for method in &self.methods {
-            match method.check(authorization).await {
+            match method.check(Some(authorization)).await {
                 Verdict::NotApplicable => {}
                 Verdict::Accepted(principal) => {
-                    self.throttle.record_success(request.client);
+                    self.throttle.release(request.client);
                     return Ok(Some(principal));
                 }
                 Verdict::Refused(message) => {
@@ -225,11 +237,11 @@ impl Authentication {
             }
         }
         let message = if messages.is_empty() {
+            self.throttle.release(request.client);
             "Unauthorized".to_string()
         } else {
-            self.throttle.record_failure(request.client);
             let message = messages.join(" | ");
-            warn!(client = %request.client, "authentication failed: {message}");
+            warn!(client = %request.client, reason = ?message, "authentication failed");
             message
         };
         Err(SecurityError::Unauthenticated {

@@ -1,7 +1,9 @@
-//! A bounded, expiring cache of credential checks. Keys are SHA-256 digests of the user and
-//! password, so no password is kept in memory after its check.
+//! A bounded, expiring cache of credential checks. Keys are salted SHA-256 digests of the
+//! length-prefixed user and password, with a random salt per process, so no password is kept
+//! in memory after its check.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
@@ -27,10 +29,14 @@ impl<V: Clone> CredentialCache<V> {
 
     /// The digest identifying a user and password.
     pub(crate) fn key(user: &str, password: &str) -> [u8; 32] {
+        static SALT: OnceLock<[u8; 32]> = OnceLock::new();
+        let salt = SALT.get_or_init(rand::random);
         let mut hasher = Sha256::new();
-        hasher.update(user.as_bytes());
-        hasher.update([0u8]);
-        hasher.update(password.as_bytes());
+        hasher.update(salt);
+        for part in [user, password] {
+            hasher.update((part.len() as u64).to_le_bytes());
+            hasher.update(part.as_bytes());
+        }
         hasher.finalize().into()
     }
 

@@ -36,7 +36,7 @@ impl AuthenticationType {
 }
 
 /// Everything needed to authenticate requests.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SecurityConfig {
     /// `http-server.authentication.type`, in order; empty means no authentication.
     pub types: Vec<AuthenticationType>,
@@ -58,6 +58,21 @@ pub struct SecurityConfig {
     pub failure_limit: u32,
     /// `http-server.authentication.failure-window`.
     pub failure_window: Duration,
+}
+
+impl std::fmt::Debug for SecurityConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecurityConfig")
+            .field("types", &self.types)
+            .field("allow_insecure_over_http", &self.allow_insecure_over_http)
+            .field(
+                "password_authenticators",
+                &self.password_authenticators.len(),
+            )
+            .field("jwt", &self.jwt)
+            .field("shared_secret", &self.shared_secret.as_ref().map(|_| "***"))
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for SecurityConfig {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use jsonwebtoken::jwk::{AlgorithmParameters, JwkSet};
+use jsonwebtoken::jwk::{AlgorithmParameters, JwkSet, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, errors::ErrorKind};
 use parking_lot::{Mutex, RwLock};
 use serde_json::{Map, Value};
@@ -193,8 +193,16 @@ impl Jwks {
                 AlgorithmParameters::RSA(_) => KeyKind::Rsa,
                 AlgorithmParameters::EllipticCurve(_) => KeyKind::Ec,
                 AlgorithmParameters::OctetKeyPair(_) => KeyKind::Ed,
-                AlgorithmParameters::OctetKey(_) => KeyKind::Hmac,
+                // A published symmetric key would let anyone sign tokens.
+                AlgorithmParameters::OctetKey(_) => {
+                    warn!(url = %self.url, kid = %kid.escape_debug(), "skipping symmetric (oct) key in JWKS");
+                    continue;
+                }
             };
+            if matches!(&jwk.common.public_key_use, Some(usage) if !matches!(usage, PublicKeyUse::Signature))
+            {
+                continue;
+            }
             match DecodingKey::from_jwk(jwk) {
                 Ok(key) => {
                     keys.insert(kid, Arc::new(VerificationKey { key, kind }));
@@ -233,7 +241,7 @@ impl Jwks {
             warn!("{e}");
         }
         self.lookup(kid).ok_or_else(|| match kid {
-            Some(kid) => format!("Unknown signing key ID {kid}"),
+            Some(kid) => format!("Unknown signing key ID {}", printable(kid)),
             None => "JWT has no key ID (kid) and the key set has more than one key".to_string(),
         })
     }
@@ -326,7 +334,7 @@ impl JwtAuthenticator {
                 let path = PathBuf::from(pattern.replace("${KID}", &name));
                 let key = load_key_file(&path).map_err(|e| {
                     warn!("JWT key for kid {name}: {e}");
-                    format!("Unknown signing key ID {name}")
+                    format!("Unknown signing key ID {}", printable(&name))
                 })?;
                 let key = Arc::new(key);
                 loaded.lock().insert(name, Arc::clone(&key));
@@ -347,7 +355,7 @@ impl JwtAuthenticator {
         }
         let algorithm: Algorithm = algorithm
             .parse()
-            .map_err(|_| format!("Unsupported JWT algorithm {algorithm}"))?;
+            .map_err(|_| format!("Unsupported JWT algorithm {}", printable(algorithm)))?;
         let kid = header.get("kid").and_then(Value::as_str);
         let key = self.key(kid).await?;
         if !key.kind.accepts(algorithm) {
@@ -361,11 +369,19 @@ impl JwtAuthenticator {
         validation.leeway = self.settings.clock_skew.as_secs();
         validation.validate_exp = true;
         validation.validate_nbf = true;
-        validation.required_spec_claims = if self.settings.require_expiration {
-            HashSet::from(["exp".to_string()])
-        } else {
-            HashSet::new()
-        };
+        // jsonwebtoken compares `iss` and `aud` only when present: a configured requirement
+        // must also make the claim mandatory.
+        let mut required = HashSet::new();
+        if self.settings.require_expiration {
+            required.insert("exp".to_string());
+        }
+        if self.settings.required_issuer.is_some() {
+            required.insert("iss".to_string());
+        }
+        if self.settings.required_audience.is_some() {
+            required.insert("aud".to_string());
+        }
+        validation.required_spec_claims = required;
         match &self.settings.required_audience {
             Some(audience) => validation.set_audience(&[audience]),
             None => validation.validate_aud = false,
@@ -376,6 +392,14 @@ impl JwtAuthenticator {
         let claims = jsonwebtoken::decode::<Map<String, Value>>(token, &key.key, &validation)
             .map_err(|e| describe_error(e.kind()))?
             .claims;
+        // A time claim that is not a number would be skipped by the checks above.
+        for claim in ["exp", "nbf"] {
+            if let Some(value) = claims.get(claim)
+                && !value.as_f64().is_some_and(|v| v >= 0.0)
+            {
+                return Err(format!("Malformed JWT: {claim} is not a NumericDate"));
+            }
+        }
 
         let name = claims
             .get(&self.settings.principal_field)
@@ -408,6 +432,16 @@ impl JwtAuthenticator {
             _ => vec![],
         };
         Ok(TokenPrincipal { name, groups })
+    }
+}
+
+/// Attacker-supplied text made safe for messages and logs: escaped and truncated.
+fn printable(text: &str) -> String {
+    let escaped: String = text.escape_debug().collect();
+    if escaped.chars().count() > 64 {
+        format!("{}...", escaped.chars().take(64).collect::<String>())
+    } else {
+        escaped
     }
 }
 

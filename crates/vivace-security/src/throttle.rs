@@ -1,5 +1,7 @@
-//! Slowing down password guessing: after too many failures from one client address within a
-//! window, further attempts from it are refused until the window ends.
+//! Slowing down password guessing: each client address may make `limit` failed attempts per
+//! window; further attempts are refused until the window ends. An attempt takes its slot
+//! before the (slow) check runs, so parallel requests cannot exceed the limit, and a success
+//! returns only its own slot, so interleaving valid logins does not reset the count.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -7,12 +9,15 @@ use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
-/// Failure counts per client address.
+/// Most addresses tracked at once; beyond it the oldest windows are dropped.
+const MAX_TRACKED: usize = 100_000;
+
+/// Attempt counts per client address.
 #[derive(Debug)]
 pub(crate) struct FailureThrottle {
     limit: u32,
     window: Duration,
-    failures: Mutex<HashMap<IpAddr, (u32, Instant)>>,
+    attempts: Mutex<HashMap<IpAddr, (u32, Instant)>>,
 }
 
 impl FailureThrottle {
@@ -21,42 +26,41 @@ impl FailureThrottle {
         FailureThrottle {
             limit,
             window,
-            failures: Mutex::new(HashMap::new()),
+            attempts: Mutex::new(HashMap::new()),
         }
     }
 
-    /// `Some(wait)` when the address must wait before trying again.
-    pub(crate) fn check(&self, client: IpAddr) -> Option<Duration> {
+    /// Takes a slot for an attempt, or says how long the address must wait.
+    pub(crate) fn begin(&self, client: IpAddr) -> Result<(), Duration> {
         if self.limit == 0 {
-            return None;
+            return Ok(());
         }
-        let failures = self.failures.lock();
-        let (count, since) = failures.get(&client)?;
-        let elapsed = since.elapsed();
-        (*count >= self.limit && elapsed < self.window).then(|| self.window - elapsed)
-    }
-
-    /// Counts a failure from the address.
-    pub(crate) fn record_failure(&self, client: IpAddr) {
-        if self.limit == 0 {
-            return;
-        }
-        let mut failures = self.failures.lock();
-        if failures.len() > 100_000 {
+        let mut attempts = self.attempts.lock();
+        if attempts.len() >= MAX_TRACKED && !attempts.contains_key(&client) {
             let window = self.window;
-            failures.retain(|_, (_, since)| since.elapsed() < window);
+            attempts.retain(|_, (_, since)| since.elapsed() < window);
+            if attempts.len() >= MAX_TRACKED {
+                attempts.clear();
+            }
         }
-        let entry = failures.entry(client).or_insert((0, Instant::now()));
+        let entry = attempts.entry(client).or_insert((0, Instant::now()));
         if entry.1.elapsed() >= self.window {
             *entry = (0, Instant::now());
         }
+        if entry.0 >= self.limit {
+            return Err(self.window.saturating_sub(entry.1.elapsed()));
+        }
         entry.0 += 1;
+        Ok(())
     }
 
-    /// Forgets the address's failures after a success.
-    pub(crate) fn record_success(&self, client: IpAddr) {
-        if self.limit > 0 {
-            self.failures.lock().remove(&client);
+    /// Returns the slot of an attempt that succeeded (or carried no credentials).
+    pub(crate) fn release(&self, client: IpAddr) {
+        if self.limit == 0 {
+            return;
+        }
+        if let Some(entry) = self.attempts.lock().get_mut(&client) {
+            entry.0 = entry.0.saturating_sub(1);
         }
     }
 }
@@ -70,15 +74,15 @@ mod tests {
         let throttle = FailureThrottle::new(2, Duration::from_millis(100));
         let ip: IpAddr = "127.0.0.9".parse().unwrap();
         let other: IpAddr = "127.0.0.8".parse().unwrap();
-        throttle.record_failure(ip);
-        assert!(throttle.check(ip).is_none());
-        throttle.record_failure(ip);
-        assert!(throttle.check(ip).is_some());
-        assert!(throttle.check(other).is_none());
+        assert!(throttle.begin(ip).is_ok());
+        assert!(throttle.begin(ip).is_ok());
+        assert!(throttle.begin(ip).is_err());
+        assert!(throttle.begin(other).is_ok());
         std::thread::sleep(Duration::from_millis(110));
-        assert!(throttle.check(ip).is_none());
-        throttle.record_failure(ip);
-        throttle.record_success(ip);
-        assert!(throttle.check(ip).is_none());
+        assert!(throttle.begin(ip).is_ok());
+        throttle.release(ip);
+        assert!(throttle.begin(ip).is_ok());
+        assert!(throttle.begin(ip).is_ok());
+        assert!(throttle.begin(ip).is_err());
     }
 }

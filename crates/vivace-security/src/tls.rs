@@ -90,11 +90,18 @@ pub fn load_certified_key(
 }
 
 /// The server certificate, swapped in place when its keystore file changes.
-#[derive(Debug)]
 pub struct ReloadingCertificate {
     path: PathBuf,
     password: Option<String>,
-    current: Mutex<(Arc<CertifiedKey>, Option<SystemTime>)>,
+    current: Mutex<(Arc<CertifiedKey>, FileVersion)>,
+}
+
+impl std::fmt::Debug for ReloadingCertificate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReloadingCertificate")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ReloadingCertificate {
@@ -144,8 +151,13 @@ impl ReloadingCertificate {
     }
 }
 
-fn modified(path: &Path) -> Option<SystemTime> {
-    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+/// What identifies a version of the keystore without reading it: modification time and size.
+type FileVersion = Option<(SystemTime, u64)>;
+
+fn modified(path: &Path) -> FileVersion {
+    std::fs::metadata(path)
+        .ok()
+        .and_then(|m| Some((m.modified().ok()?, m.len())))
 }
 
 impl ResolvesServerCert for ReloadingCertificate {

@@ -5,6 +5,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use vivace_engine::QueryFailure;
 use vivace_protocol::{ErrorLocation, FailureInfo, QueryError};
+use vivace_security::SecurityError;
 
 /// The wire form of a failed query.
 pub(crate) fn query_error(failure: &QueryFailure) -> QueryError {
@@ -50,6 +51,12 @@ pub(crate) enum RequestError {
     /// The server is draining: 503.
     #[error("{0}")]
     Unavailable(String),
+    /// Authentication or transport security refused the request.
+    #[error(transparent)]
+    Security(#[from] SecurityError),
+    /// A server bug: 500.
+    #[error("{0}")]
+    Internal(String),
 }
 
 impl IntoResponse for RequestError {
@@ -61,6 +68,19 @@ impl IntoResponse for RequestError {
             RequestError::NotFound => StatusCode::NOT_FOUND,
             RequestError::Gone => StatusCode::GONE,
             RequestError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            RequestError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            RequestError::Security(error) => match error {
+                SecurityError::Unauthenticated { .. } | SecurityError::Internal(_) => {
+                    StatusCode::UNAUTHORIZED
+                }
+                SecurityError::InsecureTransport | SecurityError::Forbidden(_) => {
+                    StatusCode::FORBIDDEN
+                }
+                SecurityError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+                SecurityError::Properties(_)
+                | SecurityError::Config(_)
+                | SecurityError::Certificate(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            },
         };
         let mut response = (status, self.to_string()).into_response();
         let headers = response.headers_mut();
@@ -68,11 +88,28 @@ impl IntoResponse for RequestError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/plain; charset=utf-8"),
         );
-        if status == StatusCode::UNAUTHORIZED {
-            headers.insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Basic realm=\"Trino\""),
-            );
+        match &self {
+            RequestError::Unauthorized(_) => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Basic realm=\"Trino\""),
+                );
+            }
+            RequestError::Security(SecurityError::Unauthenticated { challenges, .. }) => {
+                for challenge in challenges {
+                    headers.append(
+                        header::WWW_AUTHENTICATE,
+                        HeaderValue::from_static(challenge),
+                    );
+                }
+            }
+            RequestError::Security(SecurityError::Throttled { retry_after }) => {
+                headers.insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from(retry_after.as_secs().max(1)),
+                );
+            }
+            _ => {}
         }
         response
     }

@@ -5,6 +5,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use base64::Engine as _;
 use vivace_engine::{Identity, Session, SessionUpdate};
 use vivace_protocol::ProtocolHeaders;
+use vivace_security::{AuthMethod, Principal};
 
 use crate::error::RequestError;
 
@@ -104,26 +105,56 @@ pub(crate) fn encode(text: &str) -> String {
     form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
 
+/// Who a request runs as: the authenticated principal (after user mapping), or, with
+/// authentication off, the user header or a password-less Basic user. A user header naming
+/// someone else is impersonation, refused until access control can allow it.
+pub(crate) fn request_identity(
+    headers: &HeaderMap,
+    family: ProtocolHeaders,
+    principal: Option<&Principal>,
+) -> Result<Identity, RequestError> {
+    let header_user = text(headers, family.user())?;
+    let Some(principal) = principal.filter(|p| p.method != AuthMethod::Internal) else {
+        let user = match header_user {
+            Some(user) => user.to_string(),
+            None => basic_user(headers)?.ok_or_else(|| {
+                RequestError::Unauthorized(
+                    "Basic authentication or X-Trino-User must be sent".to_string(),
+                )
+            })?,
+        };
+        return Ok(Identity {
+            user,
+            groups: vec![],
+            authenticated_by: None,
+        });
+    };
+    if let Some(requested) = header_user
+        && requested != principal.user
+        && requested != principal.authenticated_name
+    {
+        return Err(RequestError::Forbidden(format!(
+            "User {} cannot impersonate user {requested}",
+            principal.user
+        )));
+    }
+    Ok(Identity {
+        user: principal.user.clone(),
+        groups: principal.groups.clone(),
+        authenticated_by: Some(principal.method.as_str().to_string()),
+    })
+}
+
 /// The session described by a statement request's headers.
 pub(crate) fn session_from_headers(
     headers: &HeaderMap,
     family: ProtocolHeaders,
+    principal: Option<&Principal>,
 ) -> Result<Session, RequestError> {
-    let user = match text(headers, family.user())? {
-        Some(user) => user.to_string(),
-        None => basic_user(headers)?.ok_or_else(|| {
-            RequestError::Unauthorized(
-                "Basic authentication or X-Trino-User must be sent".to_string(),
-            )
-        })?,
-    };
+    let identity = request_identity(headers, family, principal)?;
     let owned = |v: Option<&str>| v.map(str::to_string);
     let mut session = Session {
-        identity: Identity {
-            user,
-            groups: vec![],
-            authenticated_by: None,
-        },
+        identity,
         source: owned(text(headers, family.source())?),
         catalog: owned(text(headers, family.catalog())?),
         schema: owned(text(headers, family.schema())?),
@@ -244,7 +275,7 @@ mod tests {
         ]);
         let family = detect_family(&map).unwrap();
         assert_eq!(family, ProtocolHeaders::Presto);
-        let session = session_from_headers(&map, family).unwrap();
+        let session = session_from_headers(&map, family, None).unwrap();
         assert_eq!(session.identity.user, "alice");
         assert_eq!(session.properties.get("b").map(String::as_str), Some("x,y"));
         assert_eq!(
@@ -258,14 +289,41 @@ mod tests {
         let map = headers(&[("x-trino-user", "a"), ("x-presto-user", "b")]);
         assert!(detect_family(&map).is_err());
         let map = headers(&[("x-trino-user", "a"), ("x-trino-session", "novalue")]);
-        assert!(session_from_headers(&map, ProtocolHeaders::Trino).is_err());
+        assert!(session_from_headers(&map, ProtocolHeaders::Trino, None).is_err());
         let map = headers(&[("x-trino-source", "x")]);
         assert!(matches!(
-            session_from_headers(&map, ProtocolHeaders::Trino),
+            session_from_headers(&map, ProtocolHeaders::Trino, None),
             Err(RequestError::Unauthorized(_))
         ));
         let empty_session = headers(&[("x-trino-user", "a"), ("x-trino-session", "")]);
-        assert!(session_from_headers(&empty_session, ProtocolHeaders::Trino).is_ok());
+        assert!(session_from_headers(&empty_session, ProtocolHeaders::Trino, None).is_ok());
+    }
+
+    #[test]
+    fn authenticated_principal_decides_the_user() {
+        let principal = Principal {
+            user: "alice".to_string(),
+            authenticated_name: "alice@corp".to_string(),
+            groups: vec!["analysts".to_string()],
+            method: AuthMethod::Password,
+        };
+        for header_user in [None, Some("alice"), Some("alice@corp")] {
+            let pairs: Vec<(&str, &str)> = header_user
+                .map(|u| ("x-trino-user", u))
+                .into_iter()
+                .collect();
+            let identity =
+                request_identity(&headers(&pairs), ProtocolHeaders::Trino, Some(&principal))
+                    .unwrap();
+            assert_eq!(identity.user, "alice");
+            assert_eq!(identity.groups, vec!["analysts"]);
+            assert_eq!(identity.authenticated_by.as_deref(), Some("PASSWORD"));
+        }
+        let impersonating = headers(&[("x-trino-user", "bob")]);
+        assert!(matches!(
+            request_identity(&impersonating, ProtocolHeaders::Trino, Some(&principal)),
+            Err(RequestError::Forbidden(_))
+        ));
     }
 
     #[test]

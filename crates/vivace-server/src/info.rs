@@ -2,18 +2,19 @@
 
 use std::sync::Arc;
 
-use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
+use axum::{Extension, Json};
 use serde_json::{Value, json};
 use vivace_common::QueryId;
 use vivace_common::properties::format_duration;
 use vivace_engine::QueryHandle;
 use vivace_protocol::{NodeVersion, ServerInfo};
 
+use crate::auth::Authenticated;
 use crate::error::{RequestError, query_error};
-use crate::headers::{detect_family, session_from_headers};
+use crate::headers::{detect_family, request_identity};
 use crate::server::AppState;
 
 /// `GET /v1/info`.
@@ -76,10 +77,10 @@ pub(crate) async fn nodes(State(app): State<Arc<AppState>>) -> Json<Value> {
     }]))
 }
 
-/// The requesting user, from the protocol headers.
-fn request_user(headers: &HeaderMap) -> Result<String, RequestError> {
+/// The requesting user: the authenticated principal, or the protocol headers.
+fn request_user(headers: &HeaderMap, principal: &Authenticated) -> Result<String, RequestError> {
     let family = detect_family(headers)?;
-    Ok(session_from_headers(headers, family)?.identity.user)
+    Ok(request_identity(headers, family, principal.0.as_ref())?.user)
 }
 
 fn basic_info(query: &QueryHandle) -> Value {
@@ -91,6 +92,7 @@ fn basic_info(query: &QueryHandle) -> Value {
         "query": query.sql(),
         "session": {
             "user": session.identity.user,
+            "groups": session.identity.groups,
             "source": session.source,
             "catalog": session.catalog,
             "schema": session.schema,
@@ -101,6 +103,9 @@ fn basic_info(query: &QueryHandle) -> Value {
             "queuedTime": format_duration(query.queued_time()),
         },
     });
+    if let Some(method) = &session.identity.authenticated_by {
+        info["session"]["authenticationMethod"] = json!(method);
+    }
     if let Some(failure) = &status.failure {
         info["errorCode"] = json!({
             "code": failure.code.code,
@@ -115,9 +120,10 @@ fn basic_info(query: &QueryHandle) -> Value {
 /// `GET /v1/query`: the requesting user's queries.
 pub(crate) async fn list_queries(
     State(app): State<Arc<AppState>>,
+    Extension(principal): Extension<Authenticated>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, RequestError> {
-    let user = request_user(&headers)?;
+    let user = request_user(&headers, &principal)?;
     let queries: Vec<Value> = app
         .service
         .queries()
@@ -132,8 +138,9 @@ fn owned_query(
     app: &AppState,
     id: &str,
     headers: &HeaderMap,
+    principal: &Authenticated,
 ) -> Result<Arc<QueryHandle>, RequestError> {
-    let user = request_user(headers)?;
+    let user = request_user(headers, principal)?;
     let id = QueryId::parse(id).ok_or(RequestError::NotFound)?;
     let query = app.service.query(&id).ok_or(RequestError::NotFound)?;
     if query.session().identity.user != user {
@@ -147,10 +154,11 @@ fn owned_query(
 /// `GET /v1/query/{id}`.
 pub(crate) async fn get_query(
     State(app): State<Arc<AppState>>,
+    Extension(principal): Extension<Authenticated>,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    match owned_query(&app, &id, &headers) {
+    match owned_query(&app, &id, &headers, &principal) {
         Ok(query) => {
             let mut info = basic_info(&query);
             if let Some(failure) = &query.status().failure {
@@ -165,10 +173,11 @@ pub(crate) async fn get_query(
 /// `DELETE /v1/query/{id}`: cancels the query (presto-python-client's cancel).
 pub(crate) async fn kill_query(
     State(app): State<Arc<AppState>>,
+    Extension(principal): Extension<Authenticated>,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    match owned_query(&app, &id, &headers) {
+    match owned_query(&app, &id, &headers, &principal) {
         Ok(query) => {
             query.cancel();
             StatusCode::NO_CONTENT.into_response()
@@ -180,14 +189,12 @@ pub(crate) async fn kill_query(
 /// The `infoUri` page: a minimal view of one query.
 pub(crate) async fn query_page(
     State(app): State<Arc<AppState>>,
+    Extension(principal): Extension<Authenticated>,
+    headers: HeaderMap,
     axum::extract::RawQuery(id): axum::extract::RawQuery,
 ) -> Response {
-    let query = id
-        .as_deref()
-        .and_then(QueryId::parse)
-        .and_then(|id| app.service.query(&id));
-    match query {
-        Some(query) => {
+    match owned_query(&app, id.as_deref().unwrap_or(""), &headers, &principal) {
+        Ok(query) => {
             let status = query.status();
             Html(format!(
                 "<!doctype html><title>Query {id}</title><h1>Query {id}</h1><p>State: {state}</p><p>Elapsed: {elapsed}</p>",
@@ -197,6 +204,6 @@ pub(crate) async fn query_page(
             ))
             .into_response()
         }
-        None => RequestError::NotFound.into_response(),
+        Err(error) => error.into_response(),
     }
 }

@@ -5,6 +5,7 @@
 //! [`Session`](vivace_engine::Session), pages a query's events into `QueryResults` documents,
 //! and turns session changes back into response headers.
 
+mod auth;
 pub mod config;
 mod error;
 mod headers;
@@ -13,5 +14,5 @@ mod paging;
 mod server;
 mod statement;
 
-pub use config::ServerConfig;
+pub use config::{HttpsConfig, ServerConfig};
 pub use server::{Server, ServerError};

@@ -8,14 +8,24 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::Router;
+use axum::body::Body;
 use axum::http::HeaderMap;
 use axum::routing::{delete, get};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto::Builder as ConnectionBuilder;
+use hyper_util::server::graceful::GracefulShutdown;
 use parking_lot::Mutex;
 use tokio::net::TcpListener;
-use tracing::{info, warn};
+use tokio_rustls::TlsAcceptor;
+use tower_service::Service;
+use tracing::{debug, info, warn};
 use vivace_common::{ErrorCode, QueryId};
 use vivace_engine::{QueryFailure, QueryService};
+use vivace_security::tls::{self, ReloadingCertificate};
+use vivace_security::{Authentication, SecurityError};
 
+use crate::auth::{self, ConnectionInfo};
 use crate::config::ServerConfig;
 use crate::paging::ProtocolQuery;
 use crate::{info as info_routes, statement};
@@ -29,6 +39,7 @@ const DELIVERED_QUERY_RETENTION: Duration = Duration::from_secs(15);
 /// State shared by the handlers.
 pub(crate) struct AppState {
     pub(crate) service: Arc<dyn QueryService>,
+    pub(crate) authentication: Arc<Authentication>,
     pub(crate) config: ServerConfig,
     pub(crate) queries: Mutex<HashMap<QueryId, Arc<ProtocolQuery>>>,
     pub(crate) started: Instant,
@@ -45,7 +56,7 @@ impl AppState {
     }
 
     /// The scheme, host and port clients used, for `nextUri` and `infoUri`.
-    pub(crate) fn base_uri(&self, headers: &HeaderMap) -> String {
+    pub(crate) fn base_uri(&self, headers: &HeaderMap, tls: bool) -> String {
         let header = |name: &str| {
             headers
                 .get(name)
@@ -53,20 +64,27 @@ impl AppState {
                 .map(|v| v.split(',').next().unwrap_or(v).trim().to_string())
                 .filter(|v| !v.is_empty())
         };
-        let mut scheme = "http".to_string();
-        let mut host =
-            header("host").unwrap_or_else(|| format!("localhost:{}", self.config.http_port));
+        let mut scheme = if tls { "https" } else { "http" }.to_string();
+        let mut host = header("host").unwrap_or_else(|| {
+            let port = match &self.config.https {
+                Some(https) if tls => https.port,
+                _ => self.config.http_port,
+            };
+            format!("localhost:{port}")
+        });
         if self.config.process_forwarded {
             if let Some(proto) = header("x-forwarded-proto") {
                 scheme = proto;
             }
             if let Some(forwarded_host) = header("x-forwarded-host") {
                 host = forwarded_host;
-                if let Some(port) = header("x-forwarded-port")
-                    && !host.contains(':')
-                {
-                    host = format!("{host}:{port}");
-                }
+            }
+            if let Some(port) = header("x-forwarded-port") {
+                let bare = match host.rsplit_once(':') {
+                    Some((name, tail)) if tail.chars().all(|c| c.is_ascii_digit()) => name,
+                    _ => host.as_str(),
+                };
+                host = format!("{bare}:{port}");
             }
         }
         format!("{scheme}://{host}")
@@ -111,42 +129,73 @@ pub enum ServerError {
         /// Why.
         reason: String,
     },
-    /// Serving failed.
-    #[error("HTTP server failed: {0}")]
-    Serve(String),
+    /// The HTTPS certificate could not be loaded.
+    #[error(transparent)]
+    Tls(#[from] SecurityError),
 }
 
-/// A bound HTTP server, ready to run.
+/// One listening socket; TLS when it has an acceptor.
+struct Listener {
+    tcp: TcpListener,
+    tls: Option<TlsAcceptor>,
+}
+
+/// A bound HTTP(S) server, ready to run.
 pub struct Server {
-    listener: TcpListener,
+    listeners: Vec<Listener>,
+    certificate: Option<(Arc<ReloadingCertificate>, Duration)>,
     state: Arc<AppState>,
 }
 
 impl std::fmt::Debug for Server {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Server")
-            .field("local_addr", &self.listener.local_addr().ok())
+            .field("addresses", &self.local_addrs())
             .finish()
     }
 }
 
+async fn bind(address: String) -> Result<TcpListener, ServerError> {
+    TcpListener::bind(&address)
+        .await
+        .map_err(|e| ServerError::Bind {
+            address,
+            reason: e.to_string(),
+        })
+}
+
 impl Server {
-    /// Binds the configured address.
+    /// Binds the configured HTTP and HTTPS addresses and loads the certificate.
     pub async fn bind(
         config: ServerConfig,
         service: Arc<dyn QueryService>,
+        authentication: Arc<Authentication>,
     ) -> Result<Self, ServerError> {
-        let address = format!("{}:{}", config.bind_address, config.http_port);
-        let listener = TcpListener::bind(&address)
-            .await
-            .map_err(|e| ServerError::Bind {
-                address: address.clone(),
-                reason: e.to_string(),
-            })?;
+        let mut listeners = Vec::new();
+        let mut certificate = None;
+        if config.http_enabled {
+            let tcp = bind(format!("{}:{}", config.bind_address, config.http_port)).await?;
+            listeners.push(Listener { tcp, tls: None });
+        }
+        if let Some(https) = &config.https {
+            let reloading = Arc::new(ReloadingCertificate::load(
+                https.keystore_path.clone(),
+                https.keystore_key.clone(),
+            )?);
+            let tls = tls::server_config(Arc::clone(&reloading))?;
+            let tcp = bind(format!("{}:{}", config.bind_address, https.port)).await?;
+            listeners.push(Listener {
+                tcp,
+                tls: Some(TlsAcceptor::from(Arc::new(tls))),
+            });
+            certificate = Some((reloading, https.refresh_period));
+        }
         Ok(Server {
-            listener,
+            listeners,
+            certificate,
             state: Arc::new(AppState {
                 service,
+                authentication,
                 config,
                 queries: Mutex::new(HashMap::new()),
                 started: Instant::now(),
@@ -155,9 +204,17 @@ impl Server {
         })
     }
 
-    /// The bound address.
+    /// The bound addresses, each with whether it is HTTPS.
+    pub fn local_addrs(&self) -> Vec<(SocketAddr, bool)> {
+        self.listeners
+            .iter()
+            .filter_map(|l| l.tcp.local_addr().ok().map(|a| (a, l.tls.is_some())))
+            .collect()
+    }
+
+    /// The first bound address.
     pub fn local_addr(&self) -> Option<SocketAddr> {
-        self.listener.local_addr().ok()
+        self.local_addrs().first().map(|(a, _)| *a)
     }
 
     /// Serves until `shutdown` completes, then drains: new statements are refused, running
@@ -169,32 +226,135 @@ impl Server {
     ) -> Result<(), ServerError> {
         let state = Arc::clone(&self.state);
         let router = router(Arc::clone(&state));
+        let mut background = Vec::new();
         let reaper_state = Arc::clone(&state);
-        let reaper = tokio::spawn(async move {
+        background.push(tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(5));
             loop {
                 tick.tick().await;
                 reaper_state.reap();
             }
-        });
-        let drain_state = Arc::clone(&state);
-        let drained = async move {
-            shutdown.await;
-            info!("shutting down: refusing new queries, waiting for running ones");
-            drain_state.shutting_down.store(true, Ordering::SeqCst);
-            drain_state.service.begin_shutdown();
-            let deadline = Instant::now() + drain_state.config.shutdown_grace_period;
-            while Instant::now() < deadline && drain_state.has_undelivered_queries() {
-                tokio::time::sleep(Duration::from_millis(100)).await;
+        }));
+        if let Some((certificate, period)) = &self.certificate {
+            background.push(certificate.spawn_watcher(*period));
+        }
+        let graceful = Arc::new(GracefulShutdown::new());
+        let accept_loops: Vec<_> = self
+            .listeners
+            .into_iter()
+            .map(|listener| {
+                tokio::spawn(accept_loop(listener, router.clone(), Arc::clone(&graceful)))
+            })
+            .collect();
+
+        shutdown.await;
+        info!("shutting down: refusing new queries, waiting for running ones");
+        state.shutting_down.store(true, Ordering::SeqCst);
+        state.service.begin_shutdown();
+        let deadline = Instant::now() + state.config.shutdown_grace_period;
+        while Instant::now() < deadline && state.has_undelivered_queries() {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        for task in background.iter().chain(&accept_loops) {
+            task.abort();
+        }
+        for task in accept_loops {
+            let _ = task.await;
+        }
+        // Connections still open are asked to close; idle keep-alive ones close at once.
+        if let Ok(graceful) = Arc::try_unwrap(graceful)
+            && tokio::time::timeout(CONNECTION_CLOSE_TIMEOUT, graceful.shutdown())
+                .await
+                .is_err()
+        {
+            warn!("some connections did not close in time");
+        }
+        info!("shutdown complete");
+        Ok(())
+    }
+}
+
+/// How long open connections get to finish after the drain.
+const CONNECTION_CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a client gets to send a request's headers.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How often idle HTTP/2 connections are pinged (and closed when the peer is gone).
+const HTTP2_KEEP_ALIVE: Duration = Duration::from_secs(60);
+
+/// How long a client gets to complete the TLS handshake.
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Accepts connections until aborted, serving each on its own task.
+async fn accept_loop(listener: Listener, router: Router, graceful: Arc<GracefulShutdown>) {
+    loop {
+        let (stream, remote) = match listener.tcp.accept().await {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                // Out of file descriptors and the like: back off instead of spinning.
+                warn!("accept failed: {e}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
             }
-            info!("shutdown complete");
         };
-        let result = axum::serve(self.listener, router)
-            .with_graceful_shutdown(drained)
-            .await
-            .map_err(|e| ServerError::Serve(e.to_string()));
-        reaper.abort();
-        result
+        let _ = stream.set_nodelay(true);
+        let connection = ConnectionInfo {
+            remote,
+            tls: listener.tls.is_some(),
+        };
+        let router = router.clone();
+        let tls = listener.tls.clone();
+        let watcher = graceful.watcher();
+        tokio::spawn(async move {
+            let service =
+                hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
+                    request.extensions_mut().insert(connection);
+                    let mut router = router.clone();
+                    router.call(request.map(Body::new))
+                });
+            let mut builder = ConnectionBuilder::new(TokioExecutor::new());
+            builder
+                .http1()
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_READ_TIMEOUT);
+            builder
+                .http2()
+                .timer(TokioTimer::new())
+                .keep_alive_interval(Some(HTTP2_KEEP_ALIVE))
+                .keep_alive_timeout(HEADER_READ_TIMEOUT);
+            let result = match tls {
+                None => {
+                    let io = TokioIo::new(stream);
+                    watcher
+                        .watch(builder.serve_connection(io, service).into_owned())
+                        .await
+                }
+                Some(acceptor) => {
+                    let stream =
+                        match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream))
+                            .await
+                        {
+                            Ok(Ok(stream)) => stream,
+                            Ok(Err(e)) => {
+                                debug!(%remote, "TLS handshake failed: {e}");
+                                return;
+                            }
+                            Err(_) => {
+                                debug!(%remote, "TLS handshake timed out");
+                                return;
+                            }
+                        };
+                    let io = TokioIo::new(stream);
+                    watcher
+                        .watch(builder.serve_connection(io, service).into_owned())
+                        .await
+                }
+            };
+            if let Err(e) = result {
+                debug!(%remote, "connection ended with an error: {e}");
+            }
+        });
     }
 }
 
@@ -210,8 +370,22 @@ impl AppState {
 
 fn router(state: Arc<AppState>) -> Router {
     let statement_path = "/v1/statement/{kind}/{id}/{slug}/{token}";
-    Router::new()
+    let authenticated = Router::new()
         .route("/v1/statement", axum::routing::post(statement::submit))
+        .route("/v1/node", get(info_routes::nodes))
+        .route("/v1/query", get(info_routes::list_queries))
+        .route(
+            "/v1/query/{id}",
+            get(info_routes::get_query).merge(delete(info_routes::kill_query)),
+        )
+        .route("/ui/query.html", get(info_routes::query_page))
+        .route_layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state),
+            auth::authenticate,
+        ));
+    // As in Trino, following `nextUri` needs no credentials: the random slug in the URI
+    // authorizes it, so a query outlives its client's token.
+    Router::new()
         .route(
             statement_path,
             get(statement::fetch)
@@ -222,12 +396,6 @@ fn router(state: Arc<AppState>) -> Router {
         .route("/v1/info/state", get(info_routes::state))
         .route("/v1/info/coordinator", get(info_routes::coordinator))
         .route("/v1/status", get(info_routes::status))
-        .route("/v1/node", get(info_routes::nodes))
-        .route("/v1/query", get(info_routes::list_queries))
-        .route(
-            "/v1/query/{id}",
-            get(info_routes::get_query).merge(delete(info_routes::kill_query)),
-        )
-        .route("/ui/query.html", get(info_routes::query_page))
+        .merge(authenticated)
         .with_state(state)
 }

@@ -2,12 +2,14 @@
 
 use std::sync::Arc;
 
+use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use vivace_common::QueryId;
 
+use crate::auth::{Authenticated, ConnectionInfo};
 use crate::error::RequestError;
 use crate::headers::{detect_family, session_from_headers};
 use crate::paging::{Page, ProtocolQuery};
@@ -16,6 +18,8 @@ use crate::server::AppState;
 /// `POST /v1/statement`: the body is the SQL text.
 pub(crate) async fn submit(
     State(app): State<Arc<AppState>>,
+    Extension(connection): Extension<ConnectionInfo>,
+    Extension(Authenticated(principal)): Extension<Authenticated>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, RequestError> {
@@ -33,22 +37,23 @@ pub(crate) async fn submit(
         ));
     }
     let family = detect_family(&headers)?;
-    let session = session_from_headers(&headers, family)?;
+    let session = session_from_headers(&headers, family, principal.as_ref())?;
     let handle = app.service.submit(session, sql.to_string());
     let query = Arc::new(ProtocolQuery::new(handle, family));
     app.register(Arc::clone(&query));
-    let base = app.base_uri(&headers);
+    let base = app.base_uri(&headers, connection.tls);
     Ok(page_response(query.first_page(&base).await))
 }
 
 /// `GET /v1/statement/{queued|executing}/{id}/{slug}/{token}`.
 pub(crate) async fn fetch(
     State(app): State<Arc<AppState>>,
+    Extension(connection): Extension<ConnectionInfo>,
     Path((_kind, id, slug, token)): Path<(String, String, String, u64)>,
     headers: HeaderMap,
 ) -> Result<Response, RequestError> {
     let query = app.find(&id, &slug)?;
-    let base = app.base_uri(&headers);
+    let base = app.base_uri(&headers, connection.tls);
     let page = query
         .page(token, &base, app.config.target_page_bytes)
         .await?;

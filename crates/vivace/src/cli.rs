@@ -16,6 +16,42 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     /// Run a server node (a single-node coordinator for now).
     Server(ServerArgs),
+    /// Write a development CA (ca.pem) and a server keystore it signs (vivace.pem) for HTTPS.
+    GenCert(GenCertArgs),
+    /// Print a bcrypt hash of a password for file.password-file (reads the password from the
+    /// terminal, or from stdin when it is not a terminal).
+    HashPassword(HashPasswordArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct GenCertArgs {
+    /// A DNS name or IP address the certificate is for. Repeatable; defaults to localhost and
+    /// 127.0.0.1.
+    #[arg(long = "host", value_name = "HOST")]
+    pub(crate) hosts: Vec<String>,
+
+    /// The directory to write ca.pem and vivace.pem to (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) out: PathBuf,
+
+    /// How many days the certificates are valid.
+    #[arg(long, default_value_t = 365)]
+    pub(crate) days: u32,
+
+    /// Replace existing files.
+    #[arg(long)]
+    pub(crate) force: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct HashPasswordArgs {
+    /// Print a whole `user:hash` line for this user.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) user: Option<String>,
+
+    /// The bcrypt cost (8 to 31).
+    #[arg(long, default_value_t = 10)]
+    pub(crate) cost: u32,
 }
 
 #[derive(Debug, Args)]

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use vivace_common::{PropertiesError, PropertyMap};
 use vivace_connectors::{ConnectorError, ConnectorFactory, MountedConnector, builtin_factories};
 use vivace_engine::EngineConfig;
+use vivace_security::{SecurityConfig, SecurityError};
 use vivace_server::ServerConfig;
 
 use crate::logging::LogFormat;
@@ -19,6 +20,8 @@ pub struct NodeConfig {
     pub engine: EngineConfig,
     /// HTTP settings.
     pub server: ServerConfig,
+    /// Authentication and internal trust.
+    pub security: SecurityConfig,
     /// Mounted catalogs, by name.
     pub catalogs: Vec<MountedConnector>,
     /// Log output format.
@@ -31,6 +34,9 @@ pub enum StartupError {
     /// A property file problem.
     #[error(transparent)]
     Properties(#[from] PropertiesError),
+    /// A security setting problem.
+    #[error(transparent)]
+    Security(#[from] SecurityError),
     /// A connector rejected its catalog.
     #[error("{file}: {source}")]
     Connector {
@@ -110,6 +116,7 @@ pub fn load(
 
     let mut server = ServerConfig::default();
     server.take_properties(&mut config_props)?;
+    let security = SecurityConfig::take_properties(&mut config_props, etc)?;
     engine.take_server_properties(&mut config_props)?;
     let log_format = config_props
         .take_with("log.format", LogFormat::parse)?
@@ -117,15 +124,15 @@ pub fn load(
     take_single_node_keys(&mut config_props, engine.coordinator)?;
     config_props.finish()?;
 
-    engine.http_uri = format!(
-        "http://{}:{}",
-        if server.bind_address == "0.0.0.0" {
-            "localhost"
-        } else {
-            &server.bind_address
-        },
-        server.http_port
-    );
+    let host = if server.bind_address == "0.0.0.0" {
+        "localhost"
+    } else {
+        &server.bind_address
+    };
+    engine.http_uri = match (&server.https, server.http_enabled) {
+        (Some(https), false) => format!("https://{host}:{}", https.port),
+        _ => format!("http://{host}:{}", server.http_port),
+    };
 
     let catalogs = match etc {
         Some(dir) => load_catalogs(&dir.join("catalog"))?,
@@ -134,6 +141,7 @@ pub fn load(
     Ok(NodeConfig {
         engine,
         server,
+        security,
         catalogs,
         log_format,
     })

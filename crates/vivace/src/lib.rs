@@ -5,6 +5,7 @@
 mod cli;
 pub mod etc;
 mod logging;
+mod security_tools;
 mod server;
 
 use std::ffi::OsString;
@@ -28,5 +29,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     };
     match cli.command {
         cli::Command::Server(args) => server::run(args),
+        cli::Command::GenCert(args) => security_tools::gen_cert(args),
+        cli::Command::HashPassword(args) => security_tools::hash_password(args),
     }
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use tracing::info;
 use vivace_engine::{Engine, QueryService};
+use vivace_security::Authentication;
 use vivace_server::Server;
 
 use crate::cli::ServerArgs;
@@ -23,6 +24,7 @@ pub(crate) fn run(args: ServerArgs) -> ExitCode {
         }
     };
     logging::init(config.log_format);
+    vivace_security::tls::install_crypto_provider();
     match serve(config) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
@@ -45,6 +47,7 @@ fn serve(config: NodeConfig) -> Result<(), String> {
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start HTTP runtime: {e}"))?;
+    let node_id = config.engine.node_id.clone();
     let engine = Engine::new(
         config.engine,
         config.catalogs,
@@ -52,13 +55,17 @@ fn serve(config: NodeConfig) -> Result<(), String> {
     );
     let service: Arc<dyn QueryService> = Arc::new(engine);
     let result = http_runtime.block_on(async move {
-        let server = Server::bind(config.server, service)
+        let authentication = Authentication::start(config.security, &node_id)
             .await
             .map_err(|e| e.to_string())?;
-        let address = server
-            .local_addr()
-            .map_or_else(|| "?".to_string(), |a| a.to_string());
-        info!(%address, "======== SERVER STARTED ========");
+        let server = Server::bind(config.server, service, Arc::new(authentication))
+            .await
+            .map_err(|e| e.to_string())?;
+        for (address, tls) in server.local_addrs() {
+            let scheme = if tls { "https" } else { "http" };
+            info!(address = %format!("{scheme}://{address}"), "listening");
+        }
+        info!("======== SERVER STARTED ========");
         server
             .run(shutdown_signal())
             .await

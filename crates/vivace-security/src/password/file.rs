@@ -25,11 +25,39 @@ pub struct FileAuthenticator {
     cache: CredentialCache<bool>,
 }
 
-#[derive(Debug)]
 struct FileState {
     users: Arc<HashMap<String, PasswordHash>>,
-    modified: Option<SystemTime>,
+    version: FileVersion,
     checked_at: Instant,
+}
+
+impl std::fmt::Debug for FileState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileState")
+            .field("users", &self.users.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What identifies a version of the file without reading it.
+type FileVersion = Option<(SystemTime, u64)>;
+
+fn version(path: &Path) -> FileVersion {
+    std::fs::metadata(path)
+        .ok()
+        .and_then(|m| Some((m.modified().ok()?, m.len())))
+}
+
+/// Checked when the user does not exist, so that unknown and known users take as long.
+fn dummy_hash() -> Option<&'static PasswordHash> {
+    static DUMMY: std::sync::OnceLock<Option<PasswordHash>> = std::sync::OnceLock::new();
+    DUMMY
+        .get_or_init(|| {
+            super::hash::bcrypt_hash("vivace-dummy-password", 10)
+                .ok()
+                .and_then(|h| PasswordHash::parse(&h).ok())
+        })
+        .as_ref()
 }
 
 impl FileAuthenticator {
@@ -52,11 +80,11 @@ impl FileAuthenticator {
         refresh_period: Duration,
         cache_size: usize,
     ) -> Result<Self, SecurityError> {
-        let (users, modified) = load(&path).map_err(SecurityError::Config)?;
+        let (users, version) = load(&path).map_err(SecurityError::Config)?;
         Ok(FileAuthenticator {
             state: Mutex::new(FileState {
                 users: Arc::new(users),
-                modified,
+                version,
                 checked_at: Instant::now(),
             }),
             cache: CredentialCache::new(refresh_period.max(Duration::from_secs(1)), cache_size),
@@ -71,15 +99,12 @@ impl FileAuthenticator {
         let mut state = self.state.lock();
         if state.checked_at.elapsed() >= self.refresh_period {
             state.checked_at = Instant::now();
-            let modified = std::fs::metadata(&self.path)
-                .and_then(|m| m.modified())
-                .ok();
-            if modified != state.modified {
+            if version(&self.path) != state.version {
                 match load(&self.path) {
-                    Ok((users, modified)) => {
+                    Ok((users, version)) => {
                         info!(file = %self.path.display(), users = users.len(), "password file reloaded");
                         state.users = Arc::new(users);
-                        state.modified = modified;
+                        state.version = version;
                         self.cache.clear();
                     }
                     Err(e) => warn!("keeping the previous password file: {e}"),
@@ -90,10 +115,11 @@ impl FileAuthenticator {
     }
 }
 
-fn load(path: &Path) -> Result<(HashMap<String, PasswordHash>, Option<SystemTime>), String> {
+fn load(path: &Path) -> Result<(HashMap<String, PasswordHash>, FileVersion), String> {
+    // The version is read first: a write racing with the read is then seen next time.
+    let version = version(path);
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read password file {}: {e}", path.display()))?;
-    let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok();
     let mut users = HashMap::new();
     for (index, line) in text.lines().enumerate() {
         let line = line.trim();
@@ -115,7 +141,7 @@ fn load(path: &Path) -> Result<(HashMap<String, PasswordHash>, Option<SystemTime
             return Err(error("Duplicate user"));
         }
     }
-    Ok((users, modified))
+    Ok((users, version))
 }
 
 #[async_trait]
@@ -128,12 +154,21 @@ impl PasswordAuthenticator for FileAuthenticator {
             None => {
                 let hash = users.get(user).cloned();
                 let password = password.to_string();
-                let valid = tokio::task::spawn_blocking(move || {
-                    hash.is_some_and(|hash| hash.verify(&password))
+                let valid = tokio::task::spawn_blocking(move || match hash {
+                    Some(hash) => hash.verify(&password),
+                    None => {
+                        if let Some(dummy) = dummy_hash() {
+                            dummy.verify(&password);
+                        }
+                        false
+                    }
                 })
                 .await
                 .unwrap_or(false);
-                self.cache.insert(key, valid);
+                // Only successes are kept: failed guesses must not push valid logins out.
+                if valid {
+                    self.cache.insert(key, true);
+                }
                 valid
             }
         };

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use ldap3::{LdapConnAsync, LdapConnSettings, Scope, SearchEntry};
-use tracing::debug;
+use tracing::{debug, warn};
 use vivace_common::PropertyMap;
 
 use super::{PasswordAuthenticator, PasswordPrincipal};
@@ -129,7 +129,7 @@ impl LdapAuthenticator {
     async fn check(&self, user: &str, password: &str) -> Result<(), String> {
         let (conn, mut ldap) = LdapConnAsync::with_settings(self.settings.clone(), &self.url)
             .await
-            .map_err(|e| format!("Cannot connect to LDAP server {}: {e}", self.url))?;
+            .map_err(|e| unavailable(format!("cannot connect to {}: {e}", self.url)))?;
         ldap3::drive!(conn);
         let result = self.check_on(&mut ldap, user, password).await;
         let _ = ldap.unbind().await;
@@ -147,19 +147,18 @@ impl LdapAuthenticator {
             ldap.simple_bind(service_dn, service_password)
                 .await
                 .and_then(|r| r.success())
-                .map_err(|e| format!("LDAP service account bind failed: {e}"))?;
+                .map_err(|e| unavailable(format!("service account bind failed: {e}")))?;
             let dns = self.search_group_members(ldap, user).await?;
+            // Before the password is proven, the client learns nothing about the directory.
             let dn = match dns.as_slice() {
                 [dn] => dn.clone(),
                 [] => {
-                    return Err(format!(
-                        "Access Denied: User [{user}] not a member of an authorized group"
-                    ));
+                    debug!(user = ?user, "LDAP: no authorized entry for the user");
+                    return Err(invalid());
                 }
                 _ => {
-                    return Err(format!(
-                        "Access Denied: Multiple group membership results for user [{user}]"
-                    ));
+                    warn!(user = ?user, "LDAP: several entries match ldap.group-auth-pattern");
+                    return Err(invalid());
                 }
             };
             return ldap
@@ -168,7 +167,7 @@ impl LdapAuthenticator {
                 .and_then(|r| r.success())
                 .map(|_| ())
                 .map_err(|e| {
-                    debug!("LDAP bind as {dn} failed: {e}");
+                    debug!(dn = ?dn, "LDAP bind failed: {e}");
                     invalid()
                 });
         }
@@ -185,7 +184,7 @@ impl LdapAuthenticator {
                     bound = true;
                     break;
                 }
-                Err(e) => debug!("LDAP bind as {dn} failed: {e}"),
+                Err(e) => debug!(dn = ?dn, "LDAP bind failed: {e}"),
             }
         }
         if !bound {
@@ -215,12 +214,18 @@ impl LdapAuthenticator {
             .search(base, Scope::Subtree, &filter, vec!["1.1"])
             .await
             .and_then(|r| r.success())
-            .map_err(|e| format!("LDAP search under {base} failed: {e}"))?;
+            .map_err(|e| unavailable(format!("search under {base} failed: {e}")))?;
         Ok(entries
             .into_iter()
             .map(|e| SearchEntry::construct(e).dn)
             .collect())
     }
+}
+
+/// Logs why the directory could not be used; the client only learns that it is unavailable.
+fn unavailable(detail: String) -> String {
+    warn!("LDAP authentication unavailable: {detail}");
+    "Password authentication service is unavailable".to_string()
 }
 
 #[async_trait]
@@ -238,7 +243,7 @@ impl PasswordAuthenticator for LdapAuthenticator {
         }
         tokio::time::timeout(self.operation_timeout, self.check(user, password))
             .await
-            .map_err(|_| format!("LDAP server {} did not answer in time", self.url))??;
+            .map_err(|_| unavailable(format!("{} did not answer in time", self.url)))??;
         let principal = PasswordPrincipal {
             name: user.to_string(),
             groups: vec![],

@@ -52,7 +52,9 @@ impl WebhookAuthenticator {
         let source = props.source_name().to_string();
         let url = props.require_string("http.url")?;
         let allow_insecure = props.take_bool("http.allow-insecure")?.unwrap_or(false);
-        if !url.starts_with("https://") && !(allow_insecure && url.starts_with("http://")) {
+        let acceptable =
+            url.starts_with("https://") || (allow_insecure && url.starts_with("http://"));
+        if !acceptable {
             return Err(SecurityError::config(format!(
                 "{source}: http.url must be an https:// URL (or http:// with http.allow-insecure=true), got {url}"
             )));
