@@ -116,7 +116,8 @@ def run_vivace(*args: str, input_text: Optional[str] = None, timeout: float = 30
 
 def failed_startup(directory: Path, config: Dict[str, str], files: Optional[Dict[str, str]] = None) -> str:
     """Starts a server expected to refuse its configuration; returns its stderr."""
-    server = VivaceProcess(directory, config, files)
+    server = VivaceProcess(directory, config, files,
+                           https="http-server.https.keystore.path" in config)
     result = subprocess.run([vivace_bin(), "server", "--etc", str(server.etc)], capture_output=True,
                             text=True, timeout=30)
     assert result.returncode != 0, f"server started with a bad configuration:\n{result.stderr}"

@@ -54,6 +54,16 @@ def claims(sub: str = "jwtuser", **extra):
     return base
 
 
+@pytest.fixture(scope="module", autouse=True)
+def own_trust_store():
+    """requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override a session's ``verify`` (which is
+    how the trino client passes ``verify=``); these tests trust only the generated CA."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+            patch.delenv(name, raising=False)
+        yield
+
+
 # ---------------------------------------------------------------------------------------------
 # Shared material: certificates from `vivace gen-cert`, password lines from `hash-password`
 # ---------------------------------------------------------------------------------------------

@@ -140,6 +140,12 @@ impl SecurityConfig {
             config.failure_window = window;
         }
 
+        if enabled && config.shared_secret.is_none() {
+            return Err(SecurityError::config(format!(
+                "{source}: Shared secret (internal-communication.shared-secret) is required when authentication is enabled"
+            )));
+        }
+
         let config_files = props.take_string("password-authenticator.config-files");
         if config.types.contains(&AuthenticationType::Password) {
             let files: Vec<PathBuf> = match config_files {
@@ -203,11 +209,6 @@ impl SecurityConfig {
             config.jwt = Some(jwt);
         }
 
-        if enabled && config.shared_secret.is_none() {
-            return Err(SecurityError::config(format!(
-                "{source}: Shared secret (internal-communication.shared-secret) is required when authentication is enabled"
-            )));
-        }
         Ok(config)
     }
 
