@@ -552,3 +552,14 @@ def test_configuration_errors_are_reported_at_startup(tmp_path, pki):
                                              "internal-communication.shared-secret": "s"},
                             {"password-authenticator.properties": f"password-authenticator.name=file\nfile.password-file={tmp_path}/weak.db\n"})
     assert "Minimum cost of BCrypt password must be 8" in stderr
+
+
+def test_no_secret_reaches_the_secured_servers_log(secured, pki, jwt_keys):
+    # Runs after the other tests of the module have sent passwords and tokens to `secured`.
+    token = make_token(jwt_keys["rsa"], "RS256", kid="rsa-1", **claims(exp=now() - 60))
+    assert post(secured, pki, bearer(token)).status_code == 401
+    log = secured.log()
+    assert "authentication failed" in log
+    secrets = [*PASSWORDS.values(), WEBHOOK_USERS["dave"][0], SHARED_SECRET, token, token.split(".")[2]]
+    for secret in secrets:
+        assert secret not in log, f"a secret appears in the server log: {secret[:6]}..."
