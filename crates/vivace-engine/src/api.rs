@@ -7,7 +7,7 @@ use vivace_common::QueryId;
 
 use crate::query::QueryHandle;
 use crate::session::Session;
-use crate::system::NodeInfo;
+use crate::system::{NodeInfo, RemoteNode};
 
 /// What the HTTP server needs from the engine.
 pub trait QueryService: Send + Sync + 'static {
@@ -22,6 +22,9 @@ pub trait QueryService: Send + Sync + 'static {
 
     /// This node's identity.
     fn node(&self) -> &NodeInfo;
+
+    /// The cluster's other nodes, as far as this node knows them.
+    fn remote_nodes(&self) -> Vec<RemoteNode>;
 
     /// Stops accepting new queries; running ones go on.
     fn begin_shutdown(&self);

@@ -19,7 +19,7 @@ use crate::execute::Execution;
 use crate::query::{QueryEvent, QueryHandle, QueryState};
 use crate::session::Session;
 use crate::session_properties::QueryLimits;
-use crate::system::{NodeInfo, SystemCatalog};
+use crate::system::{DirectorySlot, NodeDirectory, NodeInfo, RemoteNode, SystemCatalog};
 use crate::tracker::QueryTracker;
 
 /// State shared by the engine and its running queries.
@@ -31,6 +31,7 @@ pub(crate) struct EngineInner {
     tracker: Arc<QueryTracker>,
     ids: QueryIdGenerator,
     node: NodeInfo,
+    directory: DirectorySlot,
     runtime: Handle,
     shutting_down: AtomicBool,
 }
@@ -64,8 +65,13 @@ impl Engine {
             coordinator: config.coordinator,
             environment: config.environment.clone(),
         };
-        let system =
-            SystemCatalog::new(Arc::downgrade(&manager), Arc::clone(&tracker), node.clone());
+        let directory: DirectorySlot = Arc::default();
+        let system = SystemCatalog::new(
+            Arc::downgrade(&manager),
+            Arc::clone(&tracker),
+            node.clone(),
+            Arc::clone(&directory),
+        );
         manager.mount_provider("system", "system", Arc::new(system));
         let contexts = ContextFactory::new(Arc::clone(&manager));
         Engine {
@@ -76,6 +82,7 @@ impl Engine {
                 tracker,
                 ids: QueryIdGenerator::new(),
                 node,
+                directory,
                 runtime,
                 shutting_down: AtomicBool::new(false),
             }),
@@ -85,6 +92,11 @@ impl Engine {
     /// The configuration.
     pub fn config(&self) -> &EngineConfig {
         &self.inner.config
+    }
+
+    /// Shows the cluster's other nodes in `system.runtime.nodes` and `/v1/node`.
+    pub fn set_node_directory(&self, directory: Arc<dyn NodeDirectory>) {
+        *self.inner.directory.write() = Some(directory);
     }
 }
 
@@ -125,6 +137,15 @@ impl QueryService for Engine {
 
     fn node(&self) -> &NodeInfo {
         &self.inner.node
+    }
+
+    fn remote_nodes(&self) -> Vec<RemoteNode> {
+        self.inner
+            .directory
+            .read()
+            .as_ref()
+            .map(|d| d.remote_nodes())
+            .unwrap_or_default()
     }
 
     fn begin_shutdown(&self) {

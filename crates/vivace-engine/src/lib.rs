@@ -33,3 +33,4 @@ pub use engine::Engine;
 pub use error::{EngineError, EngineResult, QueryFailure};
 pub use query::{QueryEvent, QueryHandle, QueryState, QueryStatus};
 pub use session::{Identity, Session, SessionUpdate};
+pub use system::{NodeDirectory, NodeInfo, RemoteNode};

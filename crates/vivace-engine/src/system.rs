@@ -36,6 +36,30 @@ pub struct NodeInfo {
     pub environment: String,
 }
 
+/// A node of the cluster other than this one, as the coordinator's directory sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteNode {
+    /// `node.id`.
+    pub node_id: String,
+    /// Where nodes reach it.
+    pub http_uri: String,
+    /// The version it announced.
+    pub version: String,
+    /// Whether it is a coordinator.
+    pub coordinator: bool,
+    /// `ACTIVE`, `DRAINING`, `SHUTTING_DOWN` or `INACTIVE`.
+    pub state: String,
+}
+
+/// The other nodes of the cluster, for `system.runtime.nodes` and `/v1/node`.
+pub trait NodeDirectory: Send + Sync + std::fmt::Debug {
+    /// Every known node except this one.
+    fn remote_nodes(&self) -> Vec<RemoteNode>;
+}
+
+/// Where the engine finds the cluster's directory once the cluster layer sets it.
+pub(crate) type DirectorySlot = Arc<parking_lot::RwLock<Option<Arc<dyn NodeDirectory>>>>;
+
 type Builder = dyn Fn(&QueryContext) -> DfResult<RecordBatch> + Send + Sync;
 
 /// A table whose rows are computed when it is scanned.
@@ -172,7 +196,12 @@ fn strings(builders: Vec<StringBuilder>) -> Vec<ArrayRef> {
 
 impl SystemCatalog {
     /// The catalog over the engine's catalogs, queries and node.
-    pub fn new(catalogs: Weak<CatalogManager>, queries: Arc<QueryTracker>, node: NodeInfo) -> Self {
+    pub fn new(
+        catalogs: Weak<CatalogManager>,
+        queries: Arc<QueryTracker>,
+        node: NodeInfo,
+        directory: DirectorySlot,
+    ) -> Self {
         let nodes = {
             let node = node.clone();
             table(
@@ -198,6 +227,18 @@ impl SystemCatalog {
                     t[1].append_value(&node.http_uri);
                     t[2].append_value(&node.version);
                     t[3].append_value("active");
+                    let remote = directory
+                        .read()
+                        .as_ref()
+                        .map(|d| d.remote_nodes())
+                        .unwrap_or_default();
+                    for other in remote {
+                        t[0].append_value(&other.node_id);
+                        t[1].append_value(&other.http_uri);
+                        t[2].append_value(&other.version);
+                        t[3].append_value(other.state.to_ascii_lowercase());
+                        coordinator.append_value(other.coordinator);
+                    }
                     let mut columns = strings(t);
                     columns.insert(3, Arc::new(coordinator.finish()));
                     Ok(RecordBatch::try_new(schema, columns)?)

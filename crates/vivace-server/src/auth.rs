@@ -82,3 +82,27 @@ pub(crate) async fn authenticate(
         Err(error) => RequestError::Security(error).into_response(),
     }
 }
+
+/// Middleware for internal-only endpoints: a valid internal token is required when a shared
+/// secret is configured.
+pub(crate) async fn internal_only(
+    State(app): State<Arc<AppState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    match app.authentication.authenticate_internal(request.headers()) {
+        Ok(_) => next.run(request).await,
+        Err(error) => {
+            let peer = request
+                .extensions()
+                .get::<ConnectionInfo>()
+                .map(|c| c.remote.ip().to_string())
+                .unwrap_or_default();
+            crate::log_limit::warn_limited!(
+                "internal request to {} from {peer} refused: {error}",
+                request.uri().path()
+            );
+            RequestError::Security(error).into_response()
+        }
+    }
+}

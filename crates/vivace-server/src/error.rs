@@ -3,6 +3,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use vivace_cluster::ClusterError;
 use vivace_engine::QueryFailure;
 use vivace_protocol::{ErrorLocation, FailureInfo, QueryError};
 use vivace_security::SecurityError;
@@ -57,6 +58,9 @@ pub(crate) enum RequestError {
     /// A server bug: 500.
     #[error("{0}")]
     Internal(String),
+    /// A refused announcement: 400.
+    #[error(transparent)]
+    Cluster(#[from] ClusterError),
 }
 
 impl IntoResponse for RequestError {
@@ -69,6 +73,7 @@ impl IntoResponse for RequestError {
             RequestError::Gone => StatusCode::GONE,
             RequestError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             RequestError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            RequestError::Cluster(_) => StatusCode::BAD_REQUEST,
             RequestError::Security(error) => match error {
                 SecurityError::Unauthenticated { .. } | SecurityError::Internal(_) => {
                     StatusCode::UNAUTHORIZED

@@ -68,13 +68,27 @@ pub(crate) async fn status(State(app): State<Arc<AppState>>) -> Json<Value> {
 /// `GET /v1/node`: the nodes this node knows.
 pub(crate) async fn nodes(State(app): State<Arc<AppState>>) -> Json<Value> {
     let node = app.service.node();
-    Json(json!([{
+    let mut nodes = vec![json!({
         "uri": node.http_uri,
         "nodeId": node.node_id,
+        "state": "ACTIVE",
+        "coordinator": node.coordinator,
         "recentRequests": 0.0,
         "recentFailures": 0.0,
         "recentSuccesses": 0.0,
-    }]))
+    })];
+    nodes.extend(app.service.remote_nodes().into_iter().map(|other| {
+        json!({
+            "uri": other.http_uri,
+            "nodeId": other.node_id,
+            "state": other.state,
+            "coordinator": other.coordinator,
+            "recentRequests": 0.0,
+            "recentFailures": 0.0,
+            "recentSuccesses": 0.0,
+        })
+    }));
+    Json(Value::Array(nodes))
 }
 
 /// The requesting user: the authenticated principal, or the protocol headers.

@@ -7,9 +7,11 @@
 
 mod auth;
 pub mod config;
+mod discovery;
 mod error;
 mod headers;
 mod info;
+mod log_limit;
 mod paging;
 mod server;
 mod statement;

@@ -20,6 +20,7 @@ use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 use tower_service::Service;
 use tracing::{debug, info, warn};
+use vivace_cluster::Membership;
 use vivace_common::{ErrorCode, QueryId};
 use vivace_engine::{QueryFailure, QueryService};
 use vivace_security::tls::{self, ReloadingCertificate};
@@ -28,7 +29,7 @@ use vivace_security::{Authentication, SecurityError};
 use crate::auth::{self, ConnectionInfo};
 use crate::config::ServerConfig;
 use crate::paging::ProtocolQuery;
-use crate::{info as info_routes, statement};
+use crate::{discovery, info as info_routes, statement};
 
 /// How long the protocol state of an ended query is kept after its last request.
 const ENDED_QUERY_RETENTION: Duration = Duration::from_secs(300);
@@ -40,6 +41,8 @@ const DELIVERED_QUERY_RETENTION: Duration = Duration::from_secs(15);
 pub(crate) struct AppState {
     pub(crate) service: Arc<dyn QueryService>,
     pub(crate) authentication: Arc<Authentication>,
+    /// The node directory, on a coordinator.
+    pub(crate) membership: Option<Arc<Membership>>,
     pub(crate) config: ServerConfig,
     pub(crate) queries: Mutex<HashMap<QueryId, Arc<ProtocolQuery>>>,
     pub(crate) started: Instant,
@@ -170,6 +173,7 @@ impl Server {
         config: ServerConfig,
         service: Arc<dyn QueryService>,
         authentication: Arc<Authentication>,
+        membership: Option<Arc<Membership>>,
     ) -> Result<Self, ServerError> {
         let mut listeners = Vec::new();
         let mut certificate = None;
@@ -196,6 +200,7 @@ impl Server {
             state: Arc::new(AppState {
                 service,
                 authentication,
+                membership,
                 config,
                 queries: Mutex::new(HashMap::new()),
                 started: Instant::now(),
@@ -383,6 +388,15 @@ fn router(state: Arc<AppState>) -> Router {
             Arc::clone(&state),
             auth::authenticate,
         ));
+    let internal = Router::new()
+        .route(
+            "/v1/announcement/{node_id}",
+            axum::routing::put(discovery::announce).delete(discovery::unannounce),
+        )
+        .route_layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state),
+            auth::internal_only,
+        ));
     // As in Trino, following `nextUri` needs no credentials: the random slug in the URI
     // authorizes it, so a query outlives its client's token.
     Router::new()
@@ -397,5 +411,6 @@ fn router(state: Arc<AppState>) -> Router {
         .route("/v1/info/coordinator", get(info_routes::coordinator))
         .route("/v1/status", get(info_routes::status))
         .merge(authenticated)
+        .merge(internal)
         .with_state(state)
 }

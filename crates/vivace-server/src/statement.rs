@@ -23,6 +23,11 @@ pub(crate) async fn submit(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, RequestError> {
+    if !app.service.node().coordinator {
+        return Err(RequestError::BadRequest(
+            "This node is a worker; send queries to the coordinator".to_string(),
+        ));
+    }
     if app.is_shutting_down() {
         return Err(RequestError::Unavailable(
             "Server is shutting down".to_string(),

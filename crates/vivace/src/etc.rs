@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use vivace_cluster::ClusterConfig;
 use vivace_common::{PropertiesError, PropertyMap};
 use vivace_connectors::{ConnectorError, ConnectorFactory, MountedConnector, builtin_factories};
 use vivace_engine::EngineConfig;
@@ -22,6 +23,8 @@ pub struct NodeConfig {
     pub server: ServerConfig,
     /// Authentication and internal trust.
     pub security: SecurityConfig,
+    /// Membership: discovery, announcements, failure detection.
+    pub cluster: ClusterConfig,
     /// Mounted catalogs, by name.
     pub catalogs: Vec<MountedConnector>,
     /// Log output format.
@@ -106,12 +109,18 @@ pub fn load(
     }
 
     let mut engine = EngineConfig::default();
+    let explicit_node_id = node_props.contains("node.id");
     engine.take_node_properties(&mut node_props)?;
-    if let Some(dir) = node_props.take_string("node.data-dir") {
-        std::fs::create_dir_all(&dir).map_err(|e| {
+    let data_dir = node_props.take_string("node.data-dir");
+    if let Some(dir) = &data_dir {
+        std::fs::create_dir_all(dir).map_err(|e| {
             StartupError::Invalid(format!("node.data-dir {dir}: cannot create: {e}"))
         })?;
     }
+    if !explicit_node_id {
+        engine.node_id = generated_node_id(data_dir.as_deref().map(Path::new))?;
+    }
+    let internal_address = node_props.take_string("node.internal-address");
     node_props.finish()?;
 
     let mut server = ServerConfig::default();
@@ -121,7 +130,7 @@ pub fn load(
     let log_format = config_props
         .take_with("log.format", LogFormat::parse)?
         .unwrap_or_default();
-    take_single_node_keys(&mut config_props, engine.coordinator)?;
+    let mut cluster = take_cluster_keys(&mut config_props, engine.coordinator)?;
     config_props.finish()?;
 
     let host = if server.bind_address == "0.0.0.0" {
@@ -133,6 +142,17 @@ pub fn load(
         (Some(https), false) => format!("https://{host}:{}", https.port),
         _ => format!("http://{host}:{}", server.http_port),
     };
+    let internal_host = match internal_address {
+        Some(address) => address,
+        None if server.bind_address != "0.0.0.0" => server.bind_address.clone(),
+        None => outbound_address(cluster.discovery_uri.as_deref()),
+    };
+    cluster.internal_uri = match (&server.https, server.http_enabled) {
+        (Some(https), false) => format!("https://{internal_host}:{}", https.port),
+        _ => format!("http://{internal_host}:{}", server.http_port),
+    };
+    cluster.environment = engine.environment.clone();
+    cluster.node_id = engine.node_id.clone();
 
     let catalogs = match etc {
         Some(dir) => load_catalogs(&dir.join("catalog"))?,
@@ -142,29 +162,92 @@ pub fn load(
         engine,
         server,
         security,
+        cluster,
         catalogs,
         log_format,
     })
 }
 
-/// Cluster keys a single-node config commonly carries; accepted when they describe a single
-/// coordinator, refused with a clear message otherwise.
-fn take_single_node_keys(props: &mut PropertyMap, coordinator: bool) -> Result<(), StartupError> {
-    if !coordinator {
+/// Discovery and failure-detector keys. A worker needs `discovery.uri`.
+fn take_cluster_keys(
+    props: &mut PropertyMap,
+    coordinator: bool,
+) -> Result<ClusterConfig, StartupError> {
+    let mut cluster = ClusterConfig::default();
+    // Deprecated in Trino and always on: the coordinator runs the discovery service.
+    props.take_bool("discovery-server.enabled")?;
+    cluster.discovery_uri = props.take_with("discovery.uri", |uri| {
+        let uri = uri.trim().trim_end_matches('/');
+        if uri.starts_with("http://") || uri.starts_with("https://") {
+            Ok(uri.to_string())
+        } else {
+            Err(format!("expected an http:// or https:// URI, got '{uri}'"))
+        }
+    })?;
+    if let Some(v) = props.take_duration("discovery.announcement-interval")? {
+        cluster.announcement_interval = v.max(std::time::Duration::from_millis(100));
+    }
+    if let Some(v) = props.take_duration("discovery.max-age")? {
+        cluster.max_age = v;
+    }
+    if let Some(v) = props.take_duration("failure-detector.heartbeat-interval")? {
+        cluster.heartbeat_interval = v.max(std::time::Duration::from_millis(100));
+    }
+    if let Some(v) = props.take_parsed("failure-detector.threshold-failures")? {
+        cluster.failure_threshold = v;
+    }
+    if !coordinator && cluster.discovery_uri.is_none() {
         return Err(StartupError::Invalid(format!(
-            "{}: coordinator=false: worker nodes are not supported yet; run a single coordinator",
+            "{}: coordinator=false needs discovery.uri (the coordinator's URI, e.g. http://coordinator:8080)",
             props.source_name()
         )));
     }
-    props.take_bool("discovery-server.enabled")?;
-    props.take_string("discovery.uri");
     if props.take_bool("node-scheduler.include-coordinator")? == Some(false) {
         return Err(StartupError::Invalid(format!(
-            "{}: node-scheduler.include-coordinator=false needs worker nodes, which are not supported yet",
+            "{}: node-scheduler.include-coordinator=false is not supported yet: queries still run on the coordinator until distributed execution lands",
             props.source_name()
         )));
     }
-    Ok(())
+    Ok(cluster)
+}
+
+/// A node id kept in `node.data-dir/node-id` (created on first start), or a fresh one when
+/// there is no data directory.
+fn generated_node_id(data_dir: Option<&Path>) -> Result<String, StartupError> {
+    let fresh = || uuid::Uuid::new_v4().to_string();
+    let Some(dir) = data_dir else {
+        return Ok(fresh());
+    };
+    let path = dir.join("node-id");
+    match std::fs::read_to_string(&path) {
+        Ok(id) if !id.trim().is_empty() => Ok(id.trim().to_string()),
+        _ => {
+            let id = fresh();
+            std::fs::write(&path, format!("{id}\n")).map_err(|e| {
+                StartupError::Invalid(format!("{}: cannot write the node id: {e}", path.display()))
+            })?;
+            Ok(id)
+        }
+    }
+}
+
+/// The local address used to reach the discovery host (no packet is sent), else `localhost`.
+fn outbound_address(discovery_uri: Option<&str>) -> String {
+    let target = discovery_uri
+        .and_then(|uri| uri.split("://").nth(1))
+        .map(|rest| rest.split('/').next().unwrap_or(rest).to_string());
+    target
+        .and_then(|host_port| {
+            let with_port = if host_port.contains(':') {
+                host_port
+            } else {
+                format!("{host_port}:80")
+            };
+            let socket = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+            socket.connect(with_port).ok()?;
+            socket.local_addr().ok().map(|a| a.ip().to_string())
+        })
+        .unwrap_or_else(|| "localhost".to_string())
 }
 
 fn default_catalogs() -> Result<Vec<MountedConnector>, StartupError> {

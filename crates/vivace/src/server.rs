@@ -5,8 +5,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use tracing::info;
+use vivace_cluster::{Announcer, Membership};
+use vivace_common::TRINO_COMPATIBLE_VERSION;
+use vivace_engine::NodeDirectory;
 use vivace_engine::{Engine, QueryService};
-use vivace_security::Authentication;
+use vivace_security::{Authentication, InternalAuth};
 use vivace_server::Server;
 
 use crate::cli::ServerArgs;
@@ -48,17 +51,52 @@ fn serve(config: NodeConfig) -> Result<(), String> {
         .build()
         .map_err(|e| format!("cannot start HTTP runtime: {e}"))?;
     let node_id = config.engine.node_id.clone();
+    let coordinator = config.engine.coordinator;
     let engine = Engine::new(
         config.engine,
         config.catalogs,
         query_runtime.handle().clone(),
     );
-    let service: Arc<dyn QueryService> = Arc::new(engine);
+    let internal = config
+        .security
+        .shared_secret
+        .as_deref()
+        .map(|secret| Arc::new(InternalAuth::new(secret, &node_id)));
     let result = http_runtime.block_on(async move {
         let authentication = Authentication::start(config.security, &node_id)
             .await
             .map_err(|e| e.to_string())?;
-        let server = Server::bind(config.server, service, Arc::new(authentication))
+        let mut background = Vec::new();
+        let mut announcer = None;
+        let membership = if coordinator {
+            let membership = Arc::new(
+                Membership::new(config.cluster.clone(), internal.clone())
+                    .map_err(|e| e.to_string())?,
+            );
+            engine.set_node_directory(Arc::clone(&membership) as Arc<dyn NodeDirectory>);
+            background.push(membership.spawn_failure_detector());
+            Some(membership)
+        } else {
+            let worker = Arc::new(
+                Announcer::new(
+                    config.cluster.clone(),
+                    TRINO_COMPATIBLE_VERSION,
+                    internal.clone(),
+                )
+                .map_err(|e| e.to_string())?,
+            );
+            info!(
+                node_id = %node_id,
+                internal_uri = %config.cluster.internal_uri,
+                discovery = config.cluster.discovery_uri.as_deref().unwrap_or_default(),
+                "worker node"
+            );
+            announcer = Some(Arc::clone(&worker));
+            background.push(worker.spawn());
+            None
+        };
+        let service: Arc<dyn QueryService> = Arc::new(engine);
+        let server = Server::bind(config.server, service, Arc::new(authentication), membership)
             .await
             .map_err(|e| e.to_string())?;
         for (address, tls) in server.local_addrs() {
@@ -66,10 +104,17 @@ fn serve(config: NodeConfig) -> Result<(), String> {
             info!(address = %format!("{scheme}://{address}"), "listening");
         }
         info!("======== SERVER STARTED ========");
-        server
+        let outcome = server
             .run(shutdown_signal())
             .await
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string());
+        for task in background {
+            task.abort();
+        }
+        if let Some(announcer) = announcer {
+            announcer.leave().await;
+        }
+        outcome
     });
     query_runtime.shutdown_background();
     result

@@ -1,0 +1,48 @@
+//! The coordinator's discovery service: `PUT`/`DELETE /v1/announcement/{nodeId}`.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use vivace_cluster::Announcement;
+
+use crate::error::RequestError;
+use crate::server::AppState;
+
+fn not_discovery() -> RequestError {
+    RequestError::BadRequest(
+        "This node does not run the discovery service; announce to the coordinator".to_string(),
+    )
+}
+
+/// `PUT /v1/announcement/{nodeId}`: 202 when the node is recorded.
+pub(crate) async fn announce(
+    State(app): State<Arc<AppState>>,
+    Path(node_id): Path<String>,
+    body: Result<Json<Announcement>, axum::extract::rejection::JsonRejection>,
+) -> Result<StatusCode, RequestError> {
+    let membership = app.membership.as_ref().ok_or_else(not_discovery)?;
+    let Json(announcement) =
+        body.map_err(|e| RequestError::BadRequest(format!("Invalid announcement: {e}")))?;
+    membership
+        .announce(&node_id, &announcement)
+        .await
+        .map_err(|e| {
+            crate::log_limit::warn_limited!("announcement of node {node_id:?} refused: {e}");
+            RequestError::from(e)
+        })?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+/// `DELETE /v1/announcement/{nodeId}`: the node leaves.
+pub(crate) async fn unannounce(
+    State(app): State<Arc<AppState>>,
+    Path(node_id): Path<String>,
+) -> Result<StatusCode, RequestError> {
+    app.membership
+        .as_ref()
+        .ok_or_else(not_discovery)?
+        .unannounce(&node_id);
+    Ok(StatusCode::NO_CONTENT)
+}
