@@ -17,6 +17,7 @@ mod cache;
 pub mod certgen;
 mod config;
 mod error;
+mod file_version;
 mod internal;
 pub mod jwt;
 pub mod password;

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use parking_lot::Mutex;
 use rustls::crypto::CryptoProvider;
@@ -16,6 +16,7 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tracing::{info, warn};
 
 use crate::SecurityError;
+use crate::file_version::{FileVersion, file_version};
 
 fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
@@ -107,7 +108,7 @@ impl std::fmt::Debug for ReloadingCertificate {
 impl ReloadingCertificate {
     /// Loads the keystore now.
     pub fn load(path: PathBuf, password: Option<String>) -> Result<Self, SecurityError> {
-        let modified = modified(&path);
+        let modified = file_version(&path);
         let key = load_certified_key(&path, password.as_deref())?;
         Ok(ReloadingCertificate {
             path,
@@ -119,7 +120,7 @@ impl ReloadingCertificate {
     /// Re-reads the keystore if its modification time changed; a broken new file is logged
     /// and the current certificate kept. Returns whether a new certificate is in use.
     pub fn reload_if_changed(&self) -> bool {
-        let modified = modified(&self.path);
+        let modified = file_version(&self.path);
         if modified == self.current.lock().1 {
             return false;
         }
@@ -149,15 +150,6 @@ impl ReloadingCertificate {
             }
         })
     }
-}
-
-/// What identifies a version of the keystore without reading it: modification time and size.
-type FileVersion = Option<(SystemTime, u64)>;
-
-fn modified(path: &Path) -> FileVersion {
-    std::fs::metadata(path)
-        .ok()
-        .and_then(|m| Some((m.modified().ok()?, m.len())))
 }
 
 impl ResolvesServerCert for ReloadingCertificate {

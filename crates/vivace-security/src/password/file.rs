@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use parking_lot::Mutex;
@@ -15,6 +15,7 @@ use super::hash::PasswordHash;
 use super::{PasswordAuthenticator, PasswordPrincipal};
 use crate::SecurityError;
 use crate::cache::CredentialCache;
+use crate::file_version::{FileVersion, file_version};
 
 /// Checks passwords against a Trino-format password file.
 #[derive(Debug)]
@@ -37,15 +38,6 @@ impl std::fmt::Debug for FileState {
             .field("users", &self.users.len())
             .finish_non_exhaustive()
     }
-}
-
-/// What identifies a version of the file without reading it.
-type FileVersion = Option<(SystemTime, u64)>;
-
-fn version(path: &Path) -> FileVersion {
-    std::fs::metadata(path)
-        .ok()
-        .and_then(|m| Some((m.modified().ok()?, m.len())))
 }
 
 /// Checked when the user does not exist, so that unknown and known users take as long.
@@ -99,7 +91,7 @@ impl FileAuthenticator {
         let mut state = self.state.lock();
         if state.checked_at.elapsed() >= self.refresh_period {
             state.checked_at = Instant::now();
-            if version(&self.path) != state.version {
+            if file_version(&self.path) != state.version {
                 match load(&self.path) {
                     Ok((users, version)) => {
                         info!(file = %self.path.display(), users = users.len(), "password file reloaded");
@@ -117,7 +109,7 @@ impl FileAuthenticator {
 
 fn load(path: &Path) -> Result<(HashMap<String, PasswordHash>, FileVersion), String> {
     // The version is read first: a write racing with the read is then seen next time.
-    let version = version(path);
+    let version = file_version(path);
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read password file {}: {e}", path.display()))?;
     let mut users = HashMap::new();
