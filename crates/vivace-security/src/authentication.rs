@@ -285,15 +285,7 @@ impl Method {
                 for authenticator in authenticators {
                     match authenticator.authenticate(&user, &password).await {
                         Ok(found) => {
-                            return match mapping.map(&found.name) {
-                                Ok(mapped) => Verdict::Accepted(Principal {
-                                    user: mapped,
-                                    authenticated_name: found.name,
-                                    groups: found.groups,
-                                    method: AuthMethod::Password,
-                                }),
-                                Err(e) => Verdict::Refused(e.to_string()),
-                            };
+                            return mapped(mapping, found.name, found.groups, AuthMethod::Password);
                         }
                         Err(message) => {
                             if !failures.contains(&message) {
@@ -312,19 +304,24 @@ impl Method {
                     return Verdict::NotApplicable;
                 };
                 match authenticator.authenticate(token).await {
-                    Ok(found) => match mapping.map(&found.name) {
-                        Ok(mapped) => Verdict::Accepted(Principal {
-                            user: mapped,
-                            authenticated_name: found.name,
-                            groups: found.groups,
-                            method: AuthMethod::Jwt,
-                        }),
-                        Err(e) => Verdict::Refused(e.to_string()),
-                    },
+                    Ok(found) => mapped(mapping, found.name, found.groups, AuthMethod::Jwt),
                     Err(message) => Verdict::Refused(message),
                 }
             }
         }
+    }
+}
+
+/// The principal an authenticator found, after user mapping.
+fn mapped(mapping: &UserMapping, name: String, groups: Vec<String>, method: AuthMethod) -> Verdict {
+    match mapping.map(&name) {
+        Ok(user) => Verdict::Accepted(Principal {
+            user,
+            authenticated_name: name,
+            groups,
+            method,
+        }),
+        Err(e) => Verdict::Refused(e.to_string()),
     }
 }
 
