@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tracing::{info, warn};
-use vivace_security::{INTERNAL_BEARER_HEADER, InternalAuth};
+use vivace_security::InternalAuth;
 
 use crate::{Announcement, ClusterConfig, ClusterError};
 
@@ -61,10 +61,7 @@ impl Announcer {
     }
 
     fn sign(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
-        match self.internal.as_ref().and_then(|i| i.token().ok()) {
-            Some(token) => request.header(INTERNAL_BEARER_HEADER, token),
-            None => request,
-        }
+        crate::signed(request, self.internal.as_deref())
     }
 
     /// Sends one announcement; the error names why the coordinator refused it.

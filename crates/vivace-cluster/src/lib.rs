@@ -21,3 +21,16 @@ pub use announcer::Announcer;
 pub use config::ClusterConfig;
 pub use error::ClusterError;
 pub use membership::{Membership, NodeState};
+
+use vivace_security::{INTERNAL_BEARER_HEADER, InternalAuth};
+
+/// Adds this node's internal token to a request to another node, when a secret is set.
+fn signed(
+    request: reqwest::RequestBuilder,
+    internal: Option<&InternalAuth>,
+) -> reqwest::RequestBuilder {
+    match internal.and_then(|i| i.token().ok()) {
+        Some(token) => request.header(INTERNAL_BEARER_HEADER, token),
+        None => request,
+    }
+}

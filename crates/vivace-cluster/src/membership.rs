@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use parking_lot::RwLock;
 use tracing::{info, warn};
 use vivace_engine::{NodeDirectory, RemoteNode};
-use vivace_security::{INTERNAL_BEARER_HEADER, InternalAuth};
+use vivace_security::InternalAuth;
 
 use crate::{Announcement, ClusterConfig, ClusterError};
 
@@ -87,13 +87,7 @@ impl Membership {
     }
 
     fn request(&self, url: &str) -> reqwest::RequestBuilder {
-        let mut request = self.client.get(url);
-        if let Some(internal) = &self.internal
-            && let Ok(token) = internal.token()
-        {
-            request = request.header(INTERNAL_BEARER_HEADER, token);
-        }
-        request
+        crate::signed(self.client.get(url), self.internal.as_deref())
     }
 
     /// Records an announcement. A new node, or a known node at a new address, is called back

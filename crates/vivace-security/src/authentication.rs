@@ -277,7 +277,7 @@ impl Method {
                 let Some(encoded) = scheme_value(authorization, "Basic") else {
                     return Verdict::NotApplicable;
                 };
-                let (user, password) = match decode_basic(encoded) {
+                let (user, password) = match password_credentials(encoded) {
                     Ok(pair) => pair,
                     Err(message) => return Verdict::Refused(message),
                 };
@@ -325,23 +325,31 @@ fn mapped(mapping: &UserMapping, name: String, groups: Vec<String>, method: Auth
     }
 }
 
-/// `user:password` from a Basic credential.
-fn decode_basic(encoded: &str) -> Result<(String, String), String> {
+/// The user and password of a Basic credential (the part after `Basic `); the password is
+/// `None` when the decoded text has no `:`.
+pub fn decode_basic(encoded: &str) -> Result<(String, Option<String>), String> {
     let bytes = base64::engine::general_purpose::STANDARD
-        .decode(encoded)
+        .decode(encoded.trim())
         .map_err(|_| "Malformed credentials: invalid base64".to_string())?;
     let text =
         String::from_utf8(bytes).map_err(|_| "Malformed credentials: not UTF-8".to_string())?;
-    let (user, password) = text
-        .split_once(':')
-        .ok_or("Malformed decoded credentials")?;
+    Ok(match text.split_once(':') {
+        Some((user, password)) => (user.to_string(), Some(password.to_string())),
+        None => (text, None),
+    })
+}
+
+/// `user:password` from a Basic credential, both required.
+fn password_credentials(encoded: &str) -> Result<(String, String), String> {
+    let (user, password) = decode_basic(encoded)?;
+    let password = password.ok_or("Malformed decoded credentials")?;
     if user.is_empty() {
         return Err("Malformed credentials: user is empty".to_string());
     }
     if password.is_empty() {
         return Err("Malformed credentials: password is empty".to_string());
     }
-    Ok((user.to_string(), password.to_string()))
+    Ok((user, password))
 }
 
 #[cfg(test)]

@@ -26,7 +26,7 @@ mod throttle;
 pub mod tls;
 mod user_mapping;
 
-pub use authentication::{AuthRequest, Authentication};
+pub use authentication::{AuthRequest, Authentication, decode_basic};
 pub use config::{AuthenticationType, SecurityConfig};
 pub use error::SecurityError;
 pub use internal::{INTERNAL_BEARER_HEADER, InternalAuth};

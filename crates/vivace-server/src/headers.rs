@@ -2,10 +2,9 @@
 //! header family.
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
-use base64::Engine as _;
 use vivace_engine::{Identity, Session, SessionUpdate};
 use vivace_protocol::ProtocolHeaders;
-use vivace_security::{AuthMethod, Principal};
+use vivace_security::{AuthMethod, Principal, decode_basic};
 
 use crate::error::RequestError;
 
@@ -196,18 +195,14 @@ fn basic_user(headers: &HeaderMap) -> Result<Option<String>, RequestError> {
     let Some(encoded) = value.strip_prefix("Basic ") else {
         return Ok(None);
     };
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(encoded.trim())
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-        .ok_or_else(|| RequestError::BadRequest("Invalid Basic authorization header".into()))?;
-    let (user, password) = decoded.split_once(':').unwrap_or((&decoded, ""));
-    if !password.is_empty() {
+    let (user, password) = decode_basic(encoded)
+        .map_err(|_| RequestError::BadRequest("Invalid Basic authorization header".into()))?;
+    if password.is_some_and(|p| !p.is_empty()) {
         return Err(RequestError::Unauthorized(
             "Password not allowed for insecure authentication".to_string(),
         ));
     }
-    Ok(Some(user.to_string()).filter(|u| !u.is_empty()))
+    Ok(Some(user).filter(|u| !u.is_empty()))
 }
 
 /// Response headers for a session update, one line per entry.
