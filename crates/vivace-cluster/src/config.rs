@@ -22,6 +22,12 @@ pub struct ClusterConfig {
     /// `failure-detector.threshold-failures` (3): consecutive failed probes before a node is
     /// `INACTIVE`.
     pub failure_threshold: u32,
+    /// `node-scheduler.include-coordinator` (true): the coordinator runs tasks too, and runs
+    /// queries itself when no worker is there.
+    pub include_coordinator: bool,
+    /// `query.max-queued-time` (5m): how long a query waits for a worker when only workers may
+    /// run it, before it fails with `NO_NODES_AVAILABLE`.
+    pub max_queued_time: Duration,
 }
 
 impl Default for ClusterConfig {
@@ -35,6 +41,8 @@ impl Default for ClusterConfig {
             max_age: Duration::from_secs(30),
             heartbeat_interval: Duration::from_secs(1),
             failure_threshold: 3,
+            include_coordinator: true,
+            max_queued_time: Duration::from_secs(300),
         }
     }
 }

@@ -7,12 +7,12 @@
 //!   detector probes every node and marks unreachable ones `INACTIVE`. It backs
 //!   `system.runtime.nodes` and `/v1/node`.
 //!
-//! Distributed execution (datafusion-distributed) is not wired yet: queries run on the
-//! coordinator.
+//! - [`distributed`]: stages of a query run on the workers with datafusion-distributed.
 
 mod announcement;
 mod announcer;
 mod config;
+pub mod distributed;
 mod error;
 mod membership;
 

@@ -480,7 +480,7 @@ impl SchemaProvider for FilesystemSchema {
 /// DataFusion's list-files cache would otherwise keep serving a directory table's first
 /// listing to the query session, hiding files added later.
 #[derive(Debug)]
-struct FilesystemTable {
+pub(crate) struct FilesystemTable {
     catalog: String,
     inner: ListingTable,
     /// The list-files cache entry of a directory table (single files are never cached).

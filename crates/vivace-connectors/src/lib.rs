@@ -70,3 +70,10 @@ pub fn builtin_factories() -> Vec<Arc<dyn ConnectorFactory>> {
         Arc::new(filesystem::FilesystemConnectorFactory),
     ]
 }
+
+/// Whether scans of `provider` can run on any node of a cluster: their plan carries all they
+/// need (tpch generates its parts anywhere) or they read storage every node is configured to
+/// see (filesystem). Tables held in this node's memory and metadata tables cannot.
+pub fn scans_run_anywhere(provider: &dyn datafusion::catalog::TableProvider) -> bool {
+    provider.is::<tpch::TpchTable>() || provider.is::<filesystem::FilesystemTable>()
+}

@@ -28,6 +28,24 @@ pub struct EngineConfig {
     pub target_partitions: usize,
     /// The URI this node is reached at, for `system.runtime.nodes`.
     pub http_uri: String,
+    /// `retry-policy`: whether a distributed query that lost a worker runs again.
+    pub retry_policy: RetryPolicy,
+    /// `query-retry-attempts`: how many times a query may run again.
+    pub query_retry_attempts: u32,
+    /// `exchange.deduplication-buffer-size`: result bytes held back from the client while a
+    /// retryable query runs, so that a retry stays invisible. A query whose results outgrow
+    /// it delivers them and can no longer be retried.
+    pub retry_buffer_size: u64,
+}
+
+/// `retry-policy`, as in Trino (`TASK` is not offered).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryPolicy {
+    /// A failed query fails.
+    None,
+    /// A read-only distributed query that lost a worker is planned and run again on the
+    /// remaining workers.
+    Query,
 }
 
 impl Default for EngineConfig {
@@ -45,6 +63,9 @@ impl Default for EngineConfig {
             query_max_history: 100,
             target_partitions: cores,
             http_uri: "http://localhost:8080".to_string(),
+            retry_policy: RetryPolicy::Query,
+            query_retry_attempts: 4,
+            retry_buffer_size: 32 << 20,
         }
     }
 }
@@ -75,6 +96,22 @@ impl EngineConfig {
         }
         if let Some(v) = props.take_with("task.concurrency", positive)? {
             self.target_partitions = v;
+        }
+        if let Some(v) =
+            props.take_with("retry-policy", |v| match v.to_ascii_uppercase().as_str() {
+                "NONE" => Ok(RetryPolicy::None),
+                "QUERY" => Ok(RetryPolicy::Query),
+                "TASK" => Err("TASK retries are not supported; use QUERY or NONE".to_string()),
+                _ => Err(format!("expected NONE or QUERY, got '{v}'")),
+            })?
+        {
+            self.retry_policy = v;
+        }
+        if let Some(v) = props.take_parsed("query-retry-attempts")? {
+            self.query_retry_attempts = v;
+        }
+        if let Some(v) = props.take_data_size("exchange.deduplication-buffer-size")? {
+            self.retry_buffer_size = v;
         }
         Ok(())
     }

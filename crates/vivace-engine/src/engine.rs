@@ -14,6 +14,7 @@ use crate::api::QueryService;
 use crate::catalog::CatalogManager;
 use crate::config::EngineConfig;
 use crate::context::ContextFactory;
+use crate::distribution::Distribution;
 use crate::error::QueryFailure;
 use crate::execute::Execution;
 use crate::query::{QueryEvent, QueryHandle, QueryState};
@@ -32,6 +33,7 @@ pub(crate) struct EngineInner {
     ids: QueryIdGenerator,
     node: NodeInfo,
     directory: DirectorySlot,
+    pub(crate) distribution: parking_lot::RwLock<Option<Arc<dyn Distribution>>>,
     runtime: Handle,
     shutting_down: AtomicBool,
 }
@@ -83,6 +85,7 @@ impl Engine {
                 ids: QueryIdGenerator::new(),
                 node,
                 directory,
+                distribution: parking_lot::RwLock::new(None),
                 runtime,
                 shutting_down: AtomicBool::new(false),
             }),
@@ -92,6 +95,11 @@ impl Engine {
     /// The configuration.
     pub fn config(&self) -> &EngineConfig {
         &self.inner.config
+    }
+
+    /// Runs eligible queries across the cluster's workers from now on.
+    pub fn set_distribution(&self, distribution: Arc<dyn Distribution>) {
+        *self.inner.distribution.write() = Some(distribution);
     }
 
     /// Shows the cluster's other nodes in `system.runtime.nodes` and `/v1/node`.

@@ -5,6 +5,10 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use arrow::datatypes::{Field, SchemaRef};
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::datasource::source_as_provider;
+use datafusion::execution::TaskContext;
+use datafusion::execution::context::SessionState;
 use datafusion::execution::memory_pool::MemoryPool;
 use datafusion::logical_expr::{DdlStatement, LogicalPlan, WriteOp};
 use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties, execute_stream};
@@ -17,10 +21,13 @@ use datafusion::sql::sqlparser::dialect::GenericDialect;
 use futures::StreamExt;
 use serde_json::Value;
 use tokio::sync::mpsc;
+use tracing::warn;
 use vivace_common::ErrorCode;
 use vivace_protocol::{Column, TrinoType};
 
+use crate::config::RetryPolicy;
 use crate::context::QueryContext;
+use crate::distribution::{DistributedQueryFacts, Distribution};
 use crate::encode::{EncodeOptions, encode_batch};
 use crate::engine::EngineInner;
 use crate::error::{EngineError, EngineResult, SqlLocation, find_word};
@@ -765,22 +772,134 @@ impl Execution {
     async fn query(&self, ctx: &SessionContext, plan: LogicalPlan) -> EngineResult<Completion> {
         let frame = ctx.execute_logical_plan(plan).await?;
         let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
-        let physical = frame.create_physical_plan().await?;
+        let (state, logical) = frame.into_parts();
+        let types = self.send_columns(&schema).await?;
+        if let Some(distribution) = self.distribution_for(&logical)
+            && self
+                .run_distributed(distribution.as_ref(), &state, &logical, &types)
+                .await?
+        {
+            return Ok(Completion::default());
+        }
+        let physical = state.create_physical_plan(&logical).await?;
+        self.start_plan(&physical);
+        let mut output = ResultOutput::direct();
+        self.stream(physical, state.task_ctx(), &types, &mut output)
+            .await?;
+        Ok(Completion::default())
+    }
+
+    /// The cluster's distribution, when `plan` reads only tables whose scans can run on any
+    /// node. Other queries (memory tables, metadata, no table at all) run on this node.
+    fn distribution_for(&self, plan: &LogicalPlan) -> Option<Arc<dyn Distribution>> {
+        let distribution = self.engine.distribution.read().clone()?;
+        let mut scans = 0usize;
+        let mut anywhere = true;
+        let walked = plan.apply_with_subqueries(|node| {
+            if let LogicalPlan::TableScan(scan) = node {
+                scans += 1;
+                let runs_anywhere = source_as_provider(&scan.source)
+                    .map(|p| vivace_connectors::scans_run_anywhere(p.as_ref()))
+                    .unwrap_or(false);
+                if !runs_anywhere {
+                    anywhere = false;
+                    return Ok(TreeNodeRecursion::Stop);
+                }
+            }
+            Ok(TreeNodeRecursion::Continue)
+        });
+        (walked.is_ok() && anywhere && scans > 0).then_some(distribution)
+    }
+
+    /// Runs a query on the cluster, again after a lost worker while nothing was delivered.
+    /// `Ok(false)` when the cluster says to run it on this node instead.
+    async fn run_distributed(
+        &self,
+        distribution: &dyn Distribution,
+        state: &SessionState,
+        logical: &LogicalPlan,
+        types: &[TrinoType],
+    ) -> EngineResult<bool> {
+        let config = &self.engine.config;
+        let mut query = distribution.start(self.distributed_facts(state));
+        let mut retries_left = match config.retry_policy {
+            RetryPolicy::Query => config.query_retry_attempts,
+            RetryPolicy::None => 0,
+        };
+        loop {
+            let Some(cluster_state) = query.attempt_state(state).await? else {
+                return Ok(false);
+            };
+            let physical = cluster_state.create_physical_plan(logical).await?;
+            self.start_plan(&physical);
+            let mut output = if retries_left > 0 {
+                ResultOutput::buffered(config.retry_buffer_size)
+            } else {
+                ResultOutput::direct()
+            };
+            let result = self
+                .stream(physical, cluster_state.task_ctx(), types, &mut output)
+                .await;
+            match result {
+                Ok(()) => return Ok(true),
+                Err(error)
+                    if retries_left > 0
+                        && !output.delivered()
+                        && !self.handle.cancel_token().is_cancelled()
+                        && query.worker_lost().await =>
+                {
+                    retries_left -= 1;
+                    warn!(
+                        query_id = %self.handle.id(),
+                        %error,
+                        retries_left,
+                        "a worker was lost; running the query again"
+                    );
+                }
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    fn distributed_facts(&self, state: &SessionState) -> DistributedQueryFacts {
+        DistributedQueryFacts {
+            query_id: self.handle.id().to_string(),
+            user: self.session().identity.user.clone(),
+            time_zone: state.config().options().execution.time_zone.clone(),
+            max_memory_per_node: self.limits.max_memory_per_node,
+        }
+    }
+
+    /// The stages and tasks a query would run as on the cluster, for
+    /// `EXPLAIN (TYPE DISTRIBUTED)`; `None` when it runs on this node only.
+    async fn distributed_stages(&self, statement: &DfStatement) -> EngineResult<Option<String>> {
+        let ctx = self.context()?;
+        let plan = ctx.state().statement_to_plan(statement.clone()).await?;
+        if update_type_of(&plan)?.is_some() {
+            return Ok(None);
+        }
+        let (state, logical) = ctx.execute_logical_plan(plan).await?.into_parts();
+        let Some(distribution) = self.distribution_for(&logical) else {
+            return Ok(None);
+        };
+        let mut query = distribution.start(self.distributed_facts(&state));
+        let Some(cluster_state) = query.attempt_state(&state).await? else {
+            return Ok(None);
+        };
+        let physical = cluster_state.create_physical_plan(&logical).await?;
+        Ok(distribution.display_stages(&physical))
+    }
+
+    fn start_plan(&self, physical: &Arc<dyn ExecutionPlan>) {
         self.handle
             .counters()
             .total_splits
             .store(leaf_partitions(physical.as_ref()) as i64, Ordering::Relaxed);
-        self.handle.set_plan(Arc::clone(&physical));
-        self.stream(ctx, physical, &schema).await?;
-        Ok(Completion::default())
+        self.handle.set_plan(Arc::clone(physical));
     }
 
-    async fn stream(
-        &self,
-        ctx: &SessionContext,
-        physical: Arc<dyn ExecutionPlan>,
-        schema: &SchemaRef,
-    ) -> EngineResult<u64> {
+    /// Announces the result columns; returns their Trino types.
+    async fn send_columns(&self, schema: &SchemaRef) -> EngineResult<Vec<TrinoType>> {
         let types: Vec<TrinoType> = schema
             .fields()
             .iter()
@@ -797,25 +916,40 @@ impl Execution {
             update_type: None,
         })
         .await?;
+        Ok(types)
+    }
+
+    /// Runs `physical` and passes its rows to `output`.
+    async fn stream(
+        &self,
+        physical: Arc<dyn ExecutionPlan>,
+        task_ctx: Arc<TaskContext>,
+        types: &[TrinoType],
+        output: &mut ResultOutput,
+    ) -> EngineResult<()> {
         self.handle.transition(QueryState::Running);
-        let mut stream = execute_stream(physical, ctx.task_ctx())?;
-        let mut rows_sent = 0u64;
+        let mut stream = execute_stream(physical, task_ctx)?;
         while let Some(batch) = stream.next().await {
             let batch = batch?;
             self.record_memory();
             if batch.num_rows() == 0 {
                 continue;
             }
-            let rows = encode_batch(&batch, &types, self.encode)
+            let rows = encode_batch(&batch, types, self.encode)
                 .map_err(|m| EngineError::new(ErrorCode::GENERIC_INTERNAL_ERROR, m))?;
-            rows_sent += rows.len() as u64;
-            self.handle
-                .counters()
-                .output_rows
-                .fetch_add(rows.len() as u64, Ordering::Relaxed);
-            self.send(QueryEvent::Rows(rows)).await?;
+            output
+                .push(rows, batch.get_array_memory_size() as u64, self)
+                .await?;
         }
-        Ok(rows_sent)
+        output.finish(self).await
+    }
+
+    async fn deliver(&self, rows: Vec<Vec<Value>>) -> EngineResult<()> {
+        self.handle
+            .counters()
+            .output_rows
+            .fetch_add(rows.len() as u64, Ordering::Relaxed);
+        self.send(QueryEvent::Rows(rows)).await
     }
 
     fn record_memory(&self) {
@@ -959,6 +1093,17 @@ impl Execution {
         };
         let parsed = self.parse_sql(&inner)?;
         self.check_names(&parsed, &inner)?;
+        if explain_type == Some("DISTRIBUTED")
+            && !analyze
+            && let Some(stages) = self.distributed_stages(&parsed.statement).await?
+        {
+            return self
+                .values(
+                    &[("Query Plan", TrinoType::VARCHAR)],
+                    vec![vec![Value::from(stages)]],
+                )
+                .await;
+        }
         let explain_sql = format!(
             "EXPLAIN {}{}",
             if analyze { "ANALYZE " } else { "" },
@@ -985,6 +1130,61 @@ impl Execution {
             vec![vec![Value::from(text.trim_end())]],
         )
         .await
+    }
+}
+
+/// Where result rows go: straight to the client, or held back (up to a size) while a retry
+/// could still be invisible to it.
+struct ResultOutput {
+    held: Vec<Vec<Vec<Value>>>,
+    held_bytes: u64,
+    limit: u64,
+    delivered: bool,
+}
+
+impl ResultOutput {
+    fn direct() -> Self {
+        Self::buffered(0)
+    }
+
+    fn buffered(limit: u64) -> Self {
+        ResultOutput {
+            held: Vec::new(),
+            held_bytes: 0,
+            limit,
+            delivered: false,
+        }
+    }
+
+    /// Whether any row reached the client.
+    fn delivered(&self) -> bool {
+        self.delivered
+    }
+
+    async fn push(
+        &mut self,
+        rows: Vec<Vec<Value>>,
+        bytes: u64,
+        execution: &Execution,
+    ) -> EngineResult<()> {
+        if !self.delivered && self.held_bytes.saturating_add(bytes) <= self.limit {
+            self.held_bytes += bytes;
+            self.held.push(rows);
+            return Ok(());
+        }
+        self.finish(execution).await?;
+        self.delivered = true;
+        execution.deliver(rows).await
+    }
+
+    /// Delivers whatever is held.
+    async fn finish(&mut self, execution: &Execution) -> EngineResult<()> {
+        for rows in std::mem::take(&mut self.held) {
+            self.delivered = true;
+            execution.deliver(rows).await?;
+        }
+        self.held_bytes = 0;
+        Ok(())
     }
 }
 

@@ -11,6 +11,7 @@ pub mod cast;
 pub mod catalog;
 pub mod config;
 pub mod context;
+pub mod distribution;
 pub mod encode;
 mod engine;
 pub mod error;
@@ -28,7 +29,8 @@ pub mod trino_sql;
 pub mod types;
 
 pub use api::QueryService;
-pub use config::EngineConfig;
+pub use config::{EngineConfig, RetryPolicy};
+pub use distribution::{DistributedQuery, DistributedQueryFacts, Distribution};
 pub use engine::Engine;
 pub use error::{EngineError, EngineResult, QueryFailure};
 pub use query::{QueryEvent, QueryHandle, QueryState, QueryStatus};

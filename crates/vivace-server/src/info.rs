@@ -31,12 +31,43 @@ pub(crate) async fn info(State(app): State<Arc<AppState>>) -> Json<ServerInfo> {
     })
 }
 
-/// `GET /v1/info/state`: `"ACTIVE"` or `"SHUTTING_DOWN"`.
+/// `PUT /v1/info/state` with `"SHUTTING_DOWN"`: drains the node and stops it, as SIGTERM
+/// does. Only other nodes (signed with the internal secret) may ask.
+pub(crate) async fn put_state(
+    State(app): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: String,
+) -> Result<StatusCode, RequestError> {
+    app.authentication
+        .authenticate_internal(&headers)
+        .map_err(RequestError::Security)?;
+    let requested: String = serde_json::from_str(body.trim()).map_err(|_| {
+        RequestError::BadRequest(format!(
+            "expected a JSON string such as \"SHUTTING_DOWN\", got {body:?}"
+        ))
+    })?;
+    match requested.as_str() {
+        "SHUTTING_DOWN" => {
+            tracing::info!("shutdown requested through PUT /v1/info/state");
+            app.request_shutdown();
+            Ok(StatusCode::OK)
+        }
+        "ACTIVE" if !app.is_shutting_down() => Ok(StatusCode::OK),
+        other => Err(RequestError::BadRequest(format!(
+            "cannot change the node state to {other}; only SHUTTING_DOWN is accepted"
+        ))),
+    }
+}
+
+/// `GET /v1/info/state`: `"ACTIVE"`, then `"DRAINING"` on a worker or `"SHUTTING_DOWN"` on a
+/// coordinator once it drains.
 pub(crate) async fn state(State(app): State<Arc<AppState>>) -> Json<&'static str> {
-    Json(if app.is_shutting_down() {
+    Json(if !app.is_shutting_down() {
+        "ACTIVE"
+    } else if app.service.node().coordinator {
         "SHUTTING_DOWN"
     } else {
-        "ACTIVE"
+        "DRAINING"
     })
 }
 

@@ -21,6 +21,7 @@ use tokio_rustls::TlsAcceptor;
 use tower_service::Service;
 use tracing::{debug, info, warn};
 use vivace_cluster::Membership;
+use vivace_cluster::distributed::{NodeWorker, WORKER_GRPC_PATH};
 use vivace_common::{ErrorCode, QueryId};
 use vivace_engine::{QueryFailure, QueryService};
 use vivace_security::tls::{self, ReloadingCertificate};
@@ -43,6 +44,10 @@ pub(crate) struct AppState {
     pub(crate) authentication: Arc<Authentication>,
     /// The node directory, on a coordinator.
     pub(crate) membership: Option<Arc<Membership>>,
+    /// This node's worker, which runs tasks other nodes send it.
+    pub(crate) worker: Option<NodeWorker>,
+    /// Set by `PUT /v1/info/state`: drain and stop as on SIGTERM.
+    pub(crate) shutdown_requested: tokio::sync::Notify,
     pub(crate) config: ServerConfig,
     pub(crate) queries: Mutex<HashMap<QueryId, Arc<ProtocolQuery>>>,
     pub(crate) started: Instant,
@@ -52,6 +57,18 @@ pub(crate) struct AppState {
 impl AppState {
     pub(crate) fn is_shutting_down(&self) -> bool {
         self.shutting_down.load(Ordering::SeqCst)
+    }
+
+    /// Whether this node's worker still runs tasks.
+    pub(crate) fn tasks_running(&self) -> bool {
+        self.worker
+            .as_ref()
+            .is_some_and(|w| w.calls_in_flight() > 0)
+    }
+
+    /// Starts the drain, as SIGTERM does.
+    pub(crate) fn request_shutdown(&self) {
+        self.shutdown_requested.notify_one();
     }
 
     pub(crate) fn register(&self, query: Arc<ProtocolQuery>) {
@@ -174,6 +191,7 @@ impl Server {
         service: Arc<dyn QueryService>,
         authentication: Arc<Authentication>,
         membership: Option<Arc<Membership>>,
+        worker: Option<NodeWorker>,
     ) -> Result<Self, ServerError> {
         let mut listeners = Vec::new();
         let mut certificate = None;
@@ -201,6 +219,8 @@ impl Server {
                 service,
                 authentication,
                 membership,
+                worker,
+                shutdown_requested: tokio::sync::Notify::new(),
                 config,
                 queries: Mutex::new(HashMap::new()),
                 started: Instant::now(),
@@ -252,12 +272,27 @@ impl Server {
             })
             .collect();
 
-        shutdown.await;
-        info!("shutting down: refusing new queries, waiting for running ones");
+        tokio::select! {
+            () = shutdown => {}
+            () = state.shutdown_requested.notified() => {}
+        }
+        info!("shutting down: refusing new queries and tasks, waiting for running ones");
         state.shutting_down.store(true, Ordering::SeqCst);
         state.service.begin_shutdown();
-        let deadline = Instant::now() + state.config.shutdown_grace_period;
-        while Instant::now() < deadline && state.has_undelivered_queries() {
+        let started = Instant::now();
+        let grace = state.config.shutdown_grace_period;
+        // A worker keeps serving while the coordinator learns it is draining, since a query
+        // planned just before may still send it tasks.
+        let settle = if state.service.node().coordinator {
+            Duration::ZERO
+        } else {
+            WORKER_SETTLE_TIME.min(grace)
+        };
+        while started.elapsed() < grace
+            && (started.elapsed() < settle
+                || state.has_undelivered_queries()
+                || state.tasks_running())
+        {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         for task in background.iter().chain(&accept_loops) {
@@ -279,6 +314,9 @@ impl Server {
     }
 }
 
+/// How long a draining worker waits for the coordinator to stop sending it tasks.
+const WORKER_SETTLE_TIME: Duration = Duration::from_secs(3);
+
 /// How long open connections get to finish after the drain.
 const CONNECTION_CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -287,6 +325,10 @@ const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How often idle HTTP/2 connections are pinged (and closed when the peer is gone).
 const HTTP2_KEEP_ALIVE: Duration = Duration::from_secs(60);
+
+/// Concurrent HTTP/2 streams per connection (hyper's default of 200 is low for task
+/// traffic between nodes).
+const HTTP2_MAX_STREAMS: u32 = 4096;
 
 /// How long a client gets to complete the TLS handshake.
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -327,7 +369,10 @@ async fn accept_loop(listener: Listener, router: Router, graceful: Arc<GracefulS
                 .http2()
                 .timer(TokioTimer::new())
                 .keep_alive_interval(Some(HTTP2_KEEP_ALIVE))
-                .keep_alive_timeout(HEADER_READ_TIMEOUT);
+                .keep_alive_timeout(HEADER_READ_TIMEOUT)
+                // Task traffic between nodes is one stream per partition of each stage.
+                .max_concurrent_streams(HTTP2_MAX_STREAMS)
+                .adaptive_window(true);
             let result = match tls {
                 None => {
                     let io = TokioIo::new(stream);
@@ -388,15 +433,17 @@ fn router(state: Arc<AppState>) -> Router {
             Arc::clone(&state),
             auth::authenticate,
         ));
-    let internal = Router::new()
-        .route(
-            "/v1/announcement/{node_id}",
-            axum::routing::put(discovery::announce).delete(discovery::unannounce),
-        )
-        .route_layer(axum::middleware::from_fn_with_state(
-            Arc::clone(&state),
-            auth::internal_only,
-        ));
+    let mut internal = Router::new().route(
+        "/v1/announcement/{node_id}",
+        axum::routing::put(discovery::announce).delete(discovery::unannounce),
+    );
+    if let Some(worker) = &state.worker {
+        internal = internal.route_service(WORKER_GRPC_PATH, worker.grpc_service());
+    }
+    let internal = internal.route_layer(axum::middleware::from_fn_with_state(
+        Arc::clone(&state),
+        auth::internal_only,
+    ));
     // As in Trino, following `nextUri` needs no credentials: the random slug in the URI
     // authorizes it, so a query outlives its client's token.
     Router::new()
@@ -407,7 +454,10 @@ fn router(state: Arc<AppState>) -> Router {
                 .head(statement::heartbeat),
         )
         .route("/v1/info", get(info_routes::info))
-        .route("/v1/info/state", get(info_routes::state))
+        .route(
+            "/v1/info/state",
+            get(info_routes::state).put(info_routes::put_state),
+        )
         .route("/v1/info/coordinator", get(info_routes::coordinator))
         .route("/v1/status", get(info_routes::status))
         .merge(authenticated)

@@ -202,11 +202,11 @@ fn take_cluster_keys(
             props.source_name()
         )));
     }
-    if props.take_bool("node-scheduler.include-coordinator")? == Some(false) {
-        return Err(StartupError::Invalid(format!(
-            "{}: node-scheduler.include-coordinator=false is not supported yet: queries still run on the coordinator until distributed execution lands",
-            props.source_name()
-        )));
+    if let Some(v) = props.take_bool("node-scheduler.include-coordinator")? {
+        cluster.include_coordinator = v;
+    }
+    if let Some(v) = props.take_duration("query.max-queued-time")? {
+        cluster.max_queued_time = v;
     }
     Ok(cluster)
 }

@@ -5,6 +5,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use tracing::info;
+use vivace_cluster::distributed::{
+    ClusterDistribution, DistributionConfig, NodeChannels, NodeWorker,
+};
 use vivace_cluster::{Announcer, Membership};
 use vivace_common::TRINO_COMPATIBLE_VERSION;
 use vivace_engine::NodeDirectory;
@@ -52,6 +55,7 @@ fn serve(config: NodeConfig) -> Result<(), String> {
         .map_err(|e| format!("cannot start HTTP runtime: {e}"))?;
     let node_id = config.engine.node_id.clone();
     let coordinator = config.engine.coordinator;
+    let memory_per_node = config.engine.query_max_memory_per_node;
     let engine = Engine::new(
         config.engine,
         config.catalogs,
@@ -62,6 +66,12 @@ fn serve(config: NodeConfig) -> Result<(), String> {
         .shared_secret
         .as_deref()
         .map(|secret| Arc::new(InternalAuth::new(secret, &node_id)));
+    let channels = NodeChannels::new(internal.clone());
+    let worker = NodeWorker::new(
+        channels.clone(),
+        query_runtime.handle().clone(),
+        memory_per_node,
+    );
     let result = http_runtime.block_on(async move {
         let authentication = Authentication::start(config.security, &node_id)
             .await
@@ -75,6 +85,18 @@ fn serve(config: NodeConfig) -> Result<(), String> {
             );
             engine.set_node_directory(Arc::clone(&membership) as Arc<dyn NodeDirectory>);
             background.push(membership.spawn_failure_detector());
+            let distribution = ClusterDistribution::new(
+                DistributionConfig {
+                    include_coordinator: config.cluster.include_coordinator,
+                    max_queued_time: config.cluster.max_queued_time,
+                    self_uri: config.cluster.internal_uri.clone(),
+                },
+                Arc::clone(&membership) as Arc<dyn NodeDirectory>,
+                channels,
+                worker.clone(),
+                internal.clone(),
+            )?;
+            engine.set_distribution(Arc::new(distribution));
             Some(membership)
         } else {
             let worker = Arc::new(
@@ -96,9 +118,15 @@ fn serve(config: NodeConfig) -> Result<(), String> {
             None
         };
         let service: Arc<dyn QueryService> = Arc::new(engine);
-        let server = Server::bind(config.server, service, Arc::new(authentication), membership)
-            .await
-            .map_err(|e| e.to_string())?;
+        let server = Server::bind(
+            config.server,
+            service,
+            Arc::new(authentication),
+            membership,
+            Some(worker),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
         for (address, tls) in server.local_addrs() {
             let scheme = if tls { "https" } else { "http" };
             info!(address = %format!("{scheme}://{address}"), "listening");

@@ -1,8 +1,9 @@
 //! Runs every `tests/slt/**/*.slt` file against a real `vivace server` process through the
 //! client protocol.
 //!
-//! Modes: `single` (one coordinator). The coordinator-with-two-workers mode joins when worker
-//! nodes exist; each file then runs in both.
+//! Every file runs in two modes: `single` (one node) and `cluster` (a coordinator that runs no
+//! tasks, `node-scheduler.include-coordinator=false`, and two workers on 127.0.0.2 and
+//! 127.0.0.3, with tpch scans spread over both workers).
 
 mod support;
 
@@ -13,7 +14,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde_json::Value;
 use sqllogictest::{AsyncDB, DBOutput, DefaultColumnType, Runner};
-use support::ServerProcess;
+use support::nodes::{self, Node};
+use support::{ServerProcess, free_port};
 use vivace_client::{Client, ClientError, ClientSession};
 
 fn session() -> ClientSession {
@@ -99,25 +101,80 @@ fn slt_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-async fn run_mode(mode: &str, files: &[PathBuf], filter: Option<&str>) -> (usize, usize) {
+async fn run_single(files: &[PathBuf], filter: Option<&str>) -> (usize, usize) {
     let server = match ServerProcess::start(&[], None) {
         Ok(server) => server,
         Err(e) => {
-            eprintln!("{mode}: {e}");
+            eprintln!("single: {e}");
             return (0, files.len());
         }
     };
     if let Err(e) = server.wait_ready().await {
-        eprintln!("{mode}: {e}");
+        eprintln!("single: {e}");
         return (0, files.len());
     }
+    run_files("single", &server.url, files, filter).await
+}
+
+async fn run_cluster(files: &[PathBuf], filter: Option<&str>) -> (usize, usize) {
+    let dir = match tempfile::tempdir() {
+        Ok(dir) => dir,
+        Err(e) => {
+            eprintln!("cluster: {e}");
+            return (0, files.len());
+        }
+    };
+    let etc = nodes::cluster_etc(dir.path());
+    let etc_arg = etc.display().to_string();
+    let mut args = nodes::coordinator_args();
+    args.extend([
+        "-Dnode-scheduler.include-coordinator=false".to_string(),
+        "--etc".to_string(),
+        etc_arg.clone(),
+    ]);
+    let coordinator = Node::start(dir.path(), "coordinator", "127.0.0.1", free_port(), &args);
+    let worker_args = [nodes::SECRET, "--etc", etc_arg.as_str()];
+    let _workers = [
+        nodes::worker(
+            dir.path(),
+            "worker-1",
+            "127.0.0.2",
+            &coordinator,
+            &worker_args,
+        ),
+        nodes::worker(
+            dir.path(),
+            "worker-2",
+            "127.0.0.3",
+            &coordinator,
+            &worker_args,
+        ),
+    ];
+    nodes::wait_for_nodes(
+        &coordinator,
+        &[
+            ("coordinator", "active"),
+            ("worker-1", "active"),
+            ("worker-2", "active"),
+        ],
+    )
+    .await;
+    run_files("cluster", &coordinator.url, files, filter).await
+}
+
+async fn run_files(
+    mode: &str,
+    url: &str,
+    files: &[PathBuf],
+    filter: Option<&str>,
+) -> (usize, usize) {
     let (mut passed, mut failed) = (0, 0);
     for file in files {
         let name = file.display().to_string();
         if filter.is_some_and(|f| !name.contains(f)) {
             continue;
         }
-        let url = server.url.clone();
+        let url = url.to_string();
         let mut runner = Runner::new(move || {
             let url = url.clone();
             async move {
@@ -155,7 +212,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let (passed, failed) = runtime.block_on(run_mode("single", &files, filter.as_deref()));
+    let (mut passed, mut failed) = runtime.block_on(run_single(&files, filter.as_deref()));
+    let (cluster_passed, cluster_failed) = runtime.block_on(run_cluster(&files, filter.as_deref()));
+    passed += cluster_passed;
+    failed += cluster_failed;
     println!("\nsqllogictest: {passed} passed, {failed} failed");
     if failed == 0 && passed > 0 {
         ExitCode::SUCCESS

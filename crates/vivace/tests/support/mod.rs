@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 use vivace_client::{Client, ClientSession};
 
+pub mod nodes;
+
 /// A server process on a free loopback port, killed when dropped.
 pub struct ServerProcess {
     pub child: Child,

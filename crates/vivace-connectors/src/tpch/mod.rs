@@ -13,15 +13,11 @@ use arrow::array::{ArrayRef, RecordBatch};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use async_trait::async_trait;
-use datafusion::catalog::streaming::StreamingTable;
 use datafusion::catalog::{CatalogProvider, SchemaProvider, Session, TableProvider};
 use datafusion::common::{DataFusionError, Result as DfResult, not_impl_err};
 use datafusion::datasource::TableType;
-use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::Expr;
 use datafusion::physical_plan::ExecutionPlan;
-use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
-use datafusion::physical_plan::streaming::PartitionStream;
 use tpchgen::generators::{
     CustomerGenerator, LineItemGenerator, NationGenerator, OrderGenerator, PartGenerator,
     PartSuppGenerator, RegionGenerator, SupplierGenerator,
@@ -32,9 +28,11 @@ use tpchgen_arrow::{
 };
 use vivace_common::PropertyMap;
 
-use std::sync::atomic::Ordering;
+mod scan;
 
-use crate::{Connector, ConnectorFactory, ConnectorResult, ScanCounters, TRINO_TYPE_METADATA_KEY};
+pub use scan::{TpchScanExec, TpchScanSpec};
+
+use crate::{Connector, ConnectorFactory, ConnectorResult, TRINO_TYPE_METADATA_KEY};
 
 /// Schema names listed by `SHOW SCHEMAS`; any other `sfN` is accepted too.
 const LISTED_SCHEMAS: &[&str] = &[
@@ -166,6 +164,7 @@ impl SchemaProvider for TpchSchema {
                 kind,
                 scale: self.scale,
                 schema: kind.trino_schema(self.naming),
+                naming: self.naming,
                 splits_per_node: self.splits_per_node,
             }) as Arc<dyn TableProvider>
         }))
@@ -430,10 +429,11 @@ impl TpchTableKind {
 
 /// One TPC-H table at one scale factor.
 #[derive(Debug)]
-struct TpchTable {
+pub(crate) struct TpchTable {
     kind: TpchTableKind,
     scale: f64,
     schema: SchemaRef,
+    naming: ColumnNaming,
     splits_per_node: Option<usize>,
 }
 
@@ -466,59 +466,19 @@ impl TableProvider for TpchTable {
         _filters: &[Expr],
         limit: Option<usize>,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
-        let parts = self.partition_count(state.config().target_partitions());
-        let partitions: Vec<Arc<dyn PartitionStream>> = (1..=parts)
-            .map(|part| {
-                Arc::new(TpchPartition {
-                    kind: self.kind,
-                    scale: self.scale,
-                    part: part as i32,
-                    parts: parts as i32,
-                    schema: Arc::clone(&self.schema),
-                }) as Arc<dyn PartitionStream>
-            })
-            .collect();
-        let table = StreamingTable::try_new(Arc::clone(&self.schema), partitions)?;
-        table.scan(state, projection, &[], limit).await
-    }
-}
-
-/// One split of a TPC-H table: generates its rows when executed.
-#[derive(Debug)]
-struct TpchPartition {
-    kind: TpchTableKind,
-    scale: f64,
-    part: i32,
-    parts: i32,
-    schema: SchemaRef,
-}
-
-impl PartitionStream for TpchPartition {
-    fn schema(&self) -> &SchemaRef {
-        &self.schema
-    }
-
-    fn execute(&self, ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
-        let schema = Arc::clone(&self.schema);
-        let generator = self.kind.generator(self.scale, self.part, self.parts);
-        let target = Arc::clone(&schema);
-        let counters = ctx.session_config().get_extension::<ScanCounters>();
-        let batches = generator.map(move |batch| {
-            let converted = to_trino_batch(&target, &batch)?;
-            if let Some(counters) = &counters {
-                counters
-                    .rows
-                    .fetch_add(converted.num_rows() as u64, Ordering::Relaxed);
-                counters
-                    .bytes
-                    .fetch_add(converted.get_array_memory_size() as u64, Ordering::Relaxed);
-            }
-            Ok(converted)
-        });
-        Box::pin(RecordBatchStreamAdapter::new(
-            schema,
-            futures::stream::iter(batches),
-        ))
+        let parts = self.partition_count(state.config().target_partitions()) as u32;
+        let spec = TpchScanSpec {
+            table: self.kind.name().to_string(),
+            scale: self.scale,
+            standard_naming: self.naming == ColumnNaming::Standard,
+            total_parts: parts,
+            first_part: 1,
+            part_count: parts,
+            projection: projection.cloned(),
+            limit,
+            spread: self.splits_per_node.is_some(),
+        };
+        Ok(Arc::new(TpchScanExec::try_new(spec)?))
     }
 }
 

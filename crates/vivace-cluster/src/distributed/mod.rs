@@ -1,0 +1,24 @@
+//! Distributed execution with datafusion-distributed, behind the engine's
+//! [`Distribution`](vivace_engine::Distribution) port.
+//!
+//! - [`ClusterDistribution`] (coordinator): plans a query's stages over the ACTIVE workers,
+//!   waits for a worker when none may run it, and after a failure finds the lost workers so
+//!   the engine can run the query again without them.
+//! - [`NodeWorker`] (every node): runs the tasks it is sent, behind a gRPC service on the
+//!   node's HTTP port.
+//! - [`NodeChannels`]: the signed gRPC channels between nodes.
+//! - [`VivaceCodec`] and the tpch task handlers ship tpch scans so that each task generates
+//!   its own slice of the table.
+
+mod channels;
+mod codec;
+mod distribution;
+mod options;
+mod tpch_tasks;
+mod worker;
+
+pub use channels::NodeChannels;
+pub use codec::VivaceCodec;
+pub use distribution::{ClusterDistribution, DistributionConfig};
+pub use options::QueryOptions;
+pub use worker::{NodeWorker, WORKER_GRPC_PATH, WorkerGrpc};
