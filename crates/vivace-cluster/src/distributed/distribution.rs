@@ -23,7 +23,7 @@ use vivace_security::InternalAuth;
 use super::channels::NodeChannels;
 use super::codec::VivaceCodec;
 use super::options::QueryOptions;
-use super::tpch_tasks;
+use super::task_counts;
 use super::worker::NodeWorker;
 
 /// How often a query waiting for a worker looks again.
@@ -133,8 +133,9 @@ impl Shared {
             .with_distributed_channel_resolver(self.channels.clone())
             .with_distributed_user_codec(VivaceCodec)
             .with_distributed_option_extension(options)
-            .with_distributed_desired_task_count_handler(tpch_tasks::desired_task_count)
-            .with_distributed_scale_up_leaf_node_handler(tpch_tasks::scale_up);
+            .with_distributed_desired_task_count_handler(task_counts::desired_task_count)
+            .with_distributed_desired_task_count_handler(task_counts::single_partition_guard)
+            .with_distributed_scale_up_leaf_node_handler(task_counts::scale_up);
         if self.config.include_coordinator {
             builder = builder.with_distributed_local_worker_context(
                 self.local_worker

@@ -14,7 +14,7 @@ mod channels;
 mod codec;
 mod distribution;
 mod options;
-mod tpch_tasks;
+mod task_counts;
 mod worker;
 
 pub use channels::NodeChannels;

@@ -1,9 +1,11 @@
-//! How tpch scans spread over a stage's tasks: each task generates its own slice of the
-//! table's parts, so no worker generates rows another one also generates.
+//! How many tasks a stage gets: tpch scans spread over a stage's tasks (each task generates its
+//! own slice of the table's parts), and nodes that need one partition keep their stage to one
+//! task.
 
 use std::sync::Arc;
 
 use datafusion::common::Result as DfResult;
+use datafusion::physical_expr::Distribution;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion_distributed::{
     DesiredTaskCountEvent, DesiredTaskCountEventResponse, DistributedLeafExec,
@@ -51,4 +53,22 @@ pub(crate) fn scale_up(
         .collect::<DfResult<Vec<_>>>();
     let leaf = variants.and_then(|v| DistributedLeafExec::try_new(Arc::clone(event.plan), v));
     Some(leaf.map(|leaf| ScaleUpLeafNodeEventResponse::new(Arc::new(leaf))))
+}
+
+/// Keeps a node that needs all its input in one partition (a global `LIMIT`, a single-mode
+/// aggregate, a sort into one partition) in a one-task stage. Without it, the node would run
+/// once per task over that task's slice of a split scan below it: `LIMIT 1` would return one
+/// row per task. Joins are left to the planner, which broadcasts their build sides.
+pub(crate) fn single_partition_guard(
+    event: DesiredTaskCountEvent<'_>,
+) -> Option<DfResult<DesiredTaskCountEventResponse>> {
+    let plan = event.plan;
+    if plan.children().len() != 1 {
+        return None;
+    }
+    let needs_one_partition = matches!(
+        plan.input_distribution_requirements().child_distribution(0),
+        Some(Distribution::SinglePartition)
+    );
+    needs_one_partition.then(|| Ok(DesiredTaskCountEventResponse::maximum(1)))
 }
