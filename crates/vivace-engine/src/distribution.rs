@@ -26,6 +26,8 @@ pub struct DistributedQueryFacts {
     pub time_zone: Option<String>,
     /// Memory the query may use on one node, in bytes.
     pub max_memory_per_node: u64,
+    /// Memory the query may use on all nodes together, in bytes.
+    pub max_memory: u64,
 }
 
 /// Runs plans across the cluster. One per coordinator.

@@ -867,6 +867,7 @@ impl Execution {
             user: self.session().identity.user.clone(),
             time_zone: state.config().options().execution.time_zone.clone(),
             max_memory_per_node: self.limits.max_memory_per_node,
+            max_memory: self.limits.max_memory,
         }
     }
 

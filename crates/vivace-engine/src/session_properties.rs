@@ -95,6 +95,8 @@ pub struct QueryLimits {
     pub max_run_time: Duration,
     /// Memory allowed on this node, in bytes.
     pub max_memory_per_node: u64,
+    /// Memory allowed on all nodes together, in bytes (`query.max-memory`).
+    pub max_memory: u64,
     /// Partitions per stage.
     pub target_partitions: usize,
 }
@@ -108,6 +110,7 @@ impl QueryLimits {
             max_memory_per_node: config
                 .query_max_memory_per_node
                 .min(config.query_max_memory),
+            max_memory: config.query_max_memory,
             target_partitions: config.target_partitions,
         };
         for (name, value) in &session.properties {

@@ -246,3 +246,43 @@ async fn node_state_changes_need_the_internal_secret() {
     assert!(status.success(), "{status}\n{}", open.log());
     assert!(open.log().contains("shutdown complete"), "{}", open.log());
 }
+
+#[tokio::test]
+async fn query_max_memory_holds_across_the_cluster() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let etc = cluster_etc(dir.path());
+    let mut args = coordinator_args();
+    args.extend([
+        "-Dnode-scheduler.include-coordinator=false".to_string(),
+        "-Dquery.max-memory=24MB".to_string(),
+        "--etc".to_string(),
+        etc.display().to_string(),
+    ]);
+    let coordinator = Node::start(dir.path(), "coordinator", "127.0.0.1", free_port(), &args);
+    let _w1 = start_worker(dir.path(), &etc, "worker-1", "127.0.0.2", &coordinator);
+    let _w2 = start_worker(dir.path(), &etc, "worker-2", "127.0.0.3", &coordinator);
+    wait_for_nodes(
+        &coordinator,
+        &[
+            ("coordinator", "active"),
+            ("worker-1", "active"),
+            ("worker-2", "active"),
+        ],
+    )
+    .await;
+    // A small query fits; grouping sf1 orders by key does not fit in 8MB per node.
+    assert_eq!(
+        count(&coordinator, "SELECT count(*) FROM lineitem").await,
+        60_175
+    );
+    let error = coordinator
+        .client("memory")
+        .execute("SELECT orderkey, count(*) FROM tpch.sf1.lineitem GROUP BY orderkey ORDER BY 2 DESC LIMIT 1")
+        .await
+        .expect_err("the query fit in the cluster's memory limit");
+    assert!(
+        error.to_string().to_lowercase().contains("memory"),
+        "{error}\n{}",
+        coordinator.log()
+    );
+}

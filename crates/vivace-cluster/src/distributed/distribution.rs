@@ -121,11 +121,16 @@ impl Shared {
         urls: Vec<Url>,
         facts: &DistributedQueryFacts,
     ) -> SessionState {
+        // `query.max-memory` holds for the whole cluster: each node running part of the query
+        // (the coordinator always runs the last stage) gets at most its share.
+        let nodes = urls.len() as u64 + u64::from(!self.config.include_coordinator);
         let options = QueryOptions {
             query_id: facts.query_id.clone(),
             user: facts.user.clone(),
             time_zone: facts.time_zone.clone().unwrap_or_default(),
-            max_memory_per_node: facts.max_memory_per_node,
+            max_memory_per_node: facts
+                .max_memory_per_node
+                .min(facts.max_memory / nodes.max(1)),
         };
         let mut builder = SessionStateBuilder::new_from_existing(local.clone())
             .with_distributed_planner()
