@@ -270,14 +270,15 @@ async fn query_max_memory_holds_across_the_cluster() {
         ],
     )
     .await;
-    // A small query fits; grouping sf1 orders by key does not fit in 8MB per node.
+    // A small query fits; a hash join building on all of sf1 orders (which cannot spill) does
+    // not fit in 8MB per node.
     assert_eq!(
         count(&coordinator, "SELECT count(*) FROM lineitem").await,
         60_175
     );
     let error = coordinator
         .client("memory")
-        .execute("SELECT orderkey, count(*) FROM tpch.sf1.lineitem GROUP BY orderkey ORDER BY 2 DESC LIMIT 1")
+        .execute("SELECT count(*) FROM tpch.sf1.orders o JOIN tpch.sf1.lineitem l ON o.orderkey = l.orderkey AND o.comment <> l.comment")
         .await
         .expect_err("the query fit in the cluster's memory limit");
     assert!(
