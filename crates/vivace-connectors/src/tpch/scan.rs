@@ -236,6 +236,8 @@ impl ExecutionPlan for TpchScanExec {
         let counters = context.session_config().get_extension::<ScanCounters>();
         let batches = generator.map(move |batch| -> DfResult<RecordBatch> {
             let full = to_trino_batch(&table_schema, &batch)?;
+            // What the scan processed is the generated rows, whatever is projected.
+            let processed_bytes = full.get_array_memory_size() as u64;
             let projected = match &projection {
                 Some(columns) => full.project(columns)?,
                 None => full,
@@ -251,9 +253,7 @@ impl ExecutionPlan for TpchScanExec {
                 counters
                     .rows
                     .fetch_add(projected.num_rows() as u64, Ordering::Relaxed);
-                counters
-                    .bytes
-                    .fetch_add(projected.get_array_memory_size() as u64, Ordering::Relaxed);
+                counters.bytes.fetch_add(processed_bytes, Ordering::Relaxed);
             }
             Ok(projected)
         });
