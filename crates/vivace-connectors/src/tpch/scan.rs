@@ -13,6 +13,7 @@ use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::{DataFusionError, Result as DfResult, internal_err};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
+use datafusion::physical_plan::coop::cooperative;
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType, SchedulingType};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
@@ -259,10 +260,12 @@ impl ExecutionPlan for TpchScanExec {
         });
         let limit = self.spec.limit;
         let batches = LimitRows::new(batches, limit);
-        Ok(Box::pin(RecordBatchStreamAdapter::new(
+        // Generation never waits, so the stream must give the runtime back its turn itself:
+        // otherwise a cancelled query would hold its thread until the scan ends.
+        Ok(Box::pin(cooperative(RecordBatchStreamAdapter::new(
             schema,
             futures::stream::iter(batches),
-        )))
+        ))))
     }
 }
 
