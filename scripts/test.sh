@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The full test suite: formatting, lints, Rust unit and integration tests (sqllogictest files
-# included), and the real Python clients against a real server.
+# included), the real Python clients against a real server, and the Docker image with its
+# compose clusters on the Docker engine (skipped, with a message, when there is none).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,3 +21,6 @@ cargo test --release --workspace
 
 step "Python clients (trino, presto-python-client, SQLAlchemy)"
 bash tests/clients/run.sh
+
+step "Docker image and compose clusters (skipped without a Docker engine)"
+bash tests/docker/run.sh

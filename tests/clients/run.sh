@@ -26,19 +26,8 @@ START_TIMEOUT="${VIVACE_START_TIMEOUT:-30}"
 log() { printf '[clients] %s\n' "$*" >&2; }
 
 # --- virtualenv ------------------------------------------------------------------------------
-if [ ! -x "$VENV/bin/python" ]; then
-    log "creating virtualenv $VENV"
-    "$PYTHON" -m venv "$VENV"
-fi
-VPY="$VENV/bin/python"
-# Reinstall only when requirements.txt changed since the last successful install.
-REQ_HASH="$("$VPY" -c 'import hashlib,sys; print(hashlib.sha256(open(sys.argv[1],"rb").read()).hexdigest())' "$HERE/requirements.txt")"
-STAMP="$VENV/.vivace-clients-requirements.sha256"
-if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$REQ_HASH" ]; then
-    log "installing $HERE/requirements.txt into $VENV"
-    "$VPY" -m pip install --quiet --disable-pip-version-check -r "$HERE/requirements.txt"
-    printf '%s\n' "$REQ_HASH" >"$STAMP"
-fi
+# shellcheck source=tests/clients/venv.sh
+source "$HERE/venv.sh"
 
 # --- server ----------------------------------------------------------------------------------
 if [ ! -x "$BIN" ]; then

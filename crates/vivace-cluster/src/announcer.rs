@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use parking_lot::Mutex;
 use tracing::{info, warn};
 use vivace_security::InternalAuth;
 
@@ -12,7 +13,9 @@ use crate::{Announcement, ClusterConfig, ClusterError};
 #[derive(Debug)]
 pub struct Announcer {
     config: ClusterConfig,
-    announcement: Announcement,
+    version: String,
+    /// The URI announced, and its announcement.
+    announcement: Mutex<(String, Announcement)>,
     internal: Option<Arc<InternalAuth>>,
     client: reqwest::Client,
 }
@@ -41,8 +44,9 @@ impl Announcer {
             .build()
             .map_err(|e| ClusterError::Announce(format!("cannot create HTTP client: {e}")))?;
         Ok(Announcer {
+            announcement: Mutex::new((config.internal_uri.clone(), announcement)),
+            version: version.to_string(),
             config,
-            announcement,
             internal,
             client,
         })
@@ -64,10 +68,39 @@ impl Announcer {
         crate::signed(request, self.internal.as_deref())
     }
 
+    /// The announcement to send, with this node's address looked up again when it follows the
+    /// route to the coordinator.
+    fn current_announcement(&self) -> Announcement {
+        let mut current = self.announcement.lock();
+        if self.config.follow_route_address {
+            let discovery = self.config.discovery_uri.as_deref().unwrap_or_default();
+            let fresh = crate::route_address(discovery)
+                .and_then(|address| crate::with_host(&current.0, address));
+            if let Some(uri) = fresh.filter(|uri| *uri != current.0) {
+                info!(old = %current.0, new = %uri, "this node's address changed");
+                let announcement = Announcement::new(
+                    &self.config.environment,
+                    &self.config.node_id,
+                    &uri,
+                    &self.version,
+                    false,
+                );
+                *current = (uri, announcement);
+            }
+        }
+        current.1.clone()
+    }
+
+    /// The URI this node announces.
+    pub fn announced_uri(&self) -> String {
+        self.announcement.lock().0.clone()
+    }
+
     /// Sends one announcement; the error names why the coordinator refused it.
     pub async fn announce_once(&self) -> Result<(), ClusterError> {
+        let announcement = self.current_announcement();
         let response = self
-            .sign(self.client.put(self.url()).json(&self.announcement))
+            .sign(self.client.put(self.url()).json(&announcement))
             .header("user-agent", &self.config.node_id)
             .send()
             .await
@@ -109,7 +142,7 @@ impl Announcer {
                     match &outcome {
                         None => info!(
                             discovery = %this.url(),
-                            uri = %this.config.internal_uri,
+                            uri = %this.announced_uri(),
                             "announced to the coordinator"
                         ),
                         Some(reason) => warn!("announcement failed: {reason}"),

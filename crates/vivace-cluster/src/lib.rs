@@ -18,7 +18,7 @@ mod membership;
 
 pub use announcement::{Announcement, ServiceAnnouncement};
 pub use announcer::Announcer;
-pub use config::ClusterConfig;
+pub use config::{ClusterConfig, route_address, with_host};
 pub use error::ClusterError;
 pub use membership::{Membership, NodeState};
 

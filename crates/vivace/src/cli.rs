@@ -14,8 +14,11 @@ pub(crate) struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// Run a server node (a single-node coordinator for now).
+    /// Run a server node: a coordinator or a worker, as config.properties says.
     Server(ServerArgs),
+    /// Exit 0 when the local node answers /v1/info and has finished starting, else 1 (the
+    /// Docker image's HEALTHCHECK).
+    Health(HealthArgs),
     /// Write a development CA (ca.pem) and a server keystore it signs (vivace.pem) for HTTPS.
     GenCert(GenCertArgs),
     /// Print a bcrypt hash of a password for file.password-file (reads the password from the
@@ -66,4 +69,29 @@ pub(crate) struct ServerArgs {
     /// node.properties, all others to config.properties. Repeatable.
     #[arg(short = 'D', value_name = "KEY=VALUE", action = clap::ArgAction::Append)]
     pub(crate) properties: Vec<String>,
+
+    /// When node.properties sets no node.id, use this host's name (the Docker image does, so
+    /// a container's node id is its hostname).
+    #[arg(long)]
+    pub(crate) node_id_from_hostname: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct HealthArgs {
+    /// The node's configuration directory: its config.properties says which port and scheme
+    /// to check. Without it, the embedded default's http://localhost:8080.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) etc: Option<PathBuf>,
+
+    /// Override a config.properties key, as the server was started with. Repeatable.
+    #[arg(short = 'D', value_name = "KEY=VALUE", action = clap::ArgAction::Append)]
+    pub(crate) properties: Vec<String>,
+
+    /// Check this base URL instead (e.g. https://localhost:8443).
+    #[arg(long, value_name = "URL", conflicts_with = "etc")]
+    pub(crate) url: Option<String>,
+
+    /// Seconds to wait for the answer.
+    #[arg(long, default_value_t = 5)]
+    pub(crate) timeout: u64,
 }

@@ -75,9 +75,12 @@ pub fn parse_overrides(arguments: &[String]) -> Result<Vec<(String, String)>, St
 }
 
 /// Loads the embedded default (`etc` is `None`) or an `etc/` directory, applying overrides.
+/// When no `node.id` is set, `default_node_id` is used, else an id is generated (and kept in
+/// `node.data-dir` when there is one).
 pub fn load(
     etc: Option<&Path>,
     overrides: &[(String, String)],
+    default_node_id: Option<String>,
 ) -> Result<NodeConfig, StartupError> {
     let (mut config_props, mut node_props) = match etc {
         Some(dir) => {
@@ -118,7 +121,10 @@ pub fn load(
         })?;
     }
     if !explicit_node_id {
-        engine.node_id = generated_node_id(data_dir.as_deref().map(Path::new))?;
+        engine.node_id = match default_node_id {
+            Some(id) => id,
+            None => generated_node_id(data_dir.as_deref().map(Path::new))?,
+        };
     }
     let internal_address = node_props.take_string("node.internal-address");
     node_props.finish()?;
@@ -145,7 +151,18 @@ pub fn load(
     let internal_host = match internal_address {
         Some(address) => address,
         None if server.bind_address != "0.0.0.0" => server.bind_address.clone(),
-        None => outbound_address(cluster.discovery_uri.as_deref()),
+        None => {
+            cluster.follow_route_address = cluster.discovery_uri.is_some();
+            cluster
+                .discovery_uri
+                .as_deref()
+                .and_then(vivace_cluster::route_address)
+                .map(|address| match address {
+                    std::net::IpAddr::V6(v6) => format!("[{v6}]"),
+                    v4 => v4.to_string(),
+                })
+                .unwrap_or_else(|| "localhost".to_string())
+        }
     };
     cluster.internal_uri = match (&server.https, server.http_enabled) {
         (Some(https), false) => format!("https://{internal_host}:{}", https.port),
@@ -211,6 +228,31 @@ fn take_cluster_keys(
     Ok(cluster)
 }
 
+/// This host's name as a node id (as Trino's image sets `node.id=$HOSTNAME`): characters other
+/// than letters, digits, `-` and `_` become `-`.
+pub fn hostname_node_id() -> Result<String, StartupError> {
+    let name = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|name| name.trim().to_string())
+        .filter(|name| !name.is_empty())
+        .ok_or_else(|| {
+            StartupError::Invalid(
+                "--node-id-from-hostname: cannot read this host's name".to_string(),
+            )
+        })?;
+    Ok(name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect())
+}
+
 /// A node id kept in `node.data-dir/node-id` (created on first start), or a fresh one when
 /// there is no data directory.
 fn generated_node_id(data_dir: Option<&Path>) -> Result<String, StartupError> {
@@ -229,25 +271,6 @@ fn generated_node_id(data_dir: Option<&Path>) -> Result<String, StartupError> {
             Ok(id)
         }
     }
-}
-
-/// The local address used to reach the discovery host (no packet is sent), else `localhost`.
-fn outbound_address(discovery_uri: Option<&str>) -> String {
-    let target = discovery_uri
-        .and_then(|uri| uri.split("://").nth(1))
-        .map(|rest| rest.split('/').next().unwrap_or(rest).to_string());
-    target
-        .and_then(|host_port| {
-            let with_port = if host_port.contains(':') {
-                host_port
-            } else {
-                format!("{host_port}:80")
-            };
-            let socket = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
-            socket.connect(with_port).ok()?;
-            socket.local_addr().ok().map(|a| a.ip().to_string())
-        })
-        .unwrap_or_else(|| "localhost".to_string())
 }
 
 fn default_catalogs() -> Result<Vec<MountedConnector>, StartupError> {
@@ -354,7 +377,7 @@ mod tests {
 
     #[test]
     fn embedded_default_has_tpch_and_memory() {
-        let config = load(None, &[]).unwrap();
+        let config = load(None, &[], None).unwrap();
         let names: Vec<&str> = config.catalogs.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, vec!["tpch", "memory"]);
         assert_eq!(config.server.http_port, 8080);
@@ -375,10 +398,28 @@ mod tests {
             "connector.name=memory\n",
         );
         let overrides = parse_overrides(&["http-server.http.port=9001".to_string()]).unwrap();
-        let config = load(Some(dir.path()), &overrides).unwrap();
+        let config = load(Some(dir.path()), &overrides, None).unwrap();
         assert_eq!(config.server.http_port, 9001);
         assert_eq!(config.engine.environment, "test");
         assert_eq!(config.catalogs[0].0, "sales");
+    }
+
+    #[test]
+    fn default_node_id_applies_only_when_none_is_set() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "config.properties", "coordinator=true\n");
+        let config = load(Some(dir.path()), &[], Some("host-1".to_string())).unwrap();
+        assert_eq!(config.engine.node_id, "host-1");
+        assert_eq!(config.cluster.node_id, "host-1");
+        write(dir.path(), "node.properties", "node.id=configured\n");
+        let config = load(Some(dir.path()), &[], Some("host-1".to_string())).unwrap();
+        assert_eq!(config.engine.node_id, "configured");
+        let id = hostname_node_id().unwrap();
+        assert!(!id.is_empty());
+        assert!(
+            id.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        );
     }
 
     #[test]
@@ -389,7 +430,7 @@ mod tests {
             "config.properties",
             "coordinator=true\nhttp-server.http.prot=9000\n",
         );
-        let err = load(Some(dir.path()), &[]).unwrap_err().to_string();
+        let err = load(Some(dir.path()), &[], None).unwrap_err().to_string();
         assert!(
             err.ends_with(
                 "config.properties:2: property 'http-server.http.prot': unknown property"
@@ -403,7 +444,7 @@ mod tests {
             "catalog/x.properties",
             "\nconnector.name=nope\n",
         );
-        let err = load(Some(dir.path()), &[]).unwrap_err().to_string();
+        let err = load(Some(dir.path()), &[], None).unwrap_err().to_string();
         assert!(
             err.contains("x.properties:2: property 'connector.name': unknown connector 'nope'"),
             "{err}"
@@ -414,14 +455,16 @@ mod tests {
             "catalog/x.properties",
             "connector.name=tpch\ntpch.colum-naming=STANDARD\n",
         );
-        let err = load(Some(dir.path()), &[]).unwrap_err().to_string();
+        let err = load(Some(dir.path()), &[], None).unwrap_err().to_string();
         assert!(
             err.contains("x.properties:2: property 'tpch.colum-naming': unknown property"),
             "{err}"
         );
 
         let missing = tempfile::tempdir().unwrap();
-        let err = load(Some(missing.path()), &[]).unwrap_err().to_string();
+        let err = load(Some(missing.path()), &[], None)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("config.properties"), "{err}");
 
         assert!(parse_overrides(&["novalue".to_string()]).is_err());

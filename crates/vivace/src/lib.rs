@@ -4,6 +4,7 @@
 
 mod cli;
 pub mod etc;
+mod health;
 mod logging;
 mod security_tools;
 mod server;
@@ -29,6 +30,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     };
     match cli.command {
         cli::Command::Server(args) => server::run(args),
+        cli::Command::Health(args) => health::run(args),
         cli::Command::GenCert(args) => security_tools::gen_cert(args),
         cli::Command::HashPassword(args) => security_tools::hash_password(args),
     }

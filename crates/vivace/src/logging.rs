@@ -1,4 +1,7 @@
-//! Log output: human-readable lines by default, JSON lines with `log.format=json`.
+//! Log output: human-readable lines on stderr by default; with `log.format=json`, one JSON
+//! object per line on stdout, the stream container log drivers collect.
+
+use std::io::IsTerminal;
 
 use tracing_subscriber::EnvFilter;
 
@@ -26,11 +29,12 @@ impl LogFormat {
 /// Installs the global subscriber; `RUST_LOG` overrides the default `info` level.
 pub(crate) fn init(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
     let _ = match format {
-        LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder
+            .with_ansi(std::io::stderr().is_terminal())
+            .with_writer(std::io::stderr)
+            .try_init(),
+        LogFormat::Json => builder.json().with_writer(std::io::stdout).try_init(),
     };
 }

@@ -20,8 +20,19 @@ use crate::etc::{self, NodeConfig};
 use crate::logging;
 
 pub(crate) fn run(args: ServerArgs) -> ExitCode {
+    let default_node_id = if args.node_id_from_hostname {
+        match etc::hostname_node_id() {
+            Ok(id) => Some(id),
+            Err(e) => {
+                eprintln!("vivace: configuration error: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        None
+    };
     let config = match etc::parse_overrides(&args.properties)
-        .and_then(|overrides| etc::load(args.etc.as_deref(), &overrides))
+        .and_then(|overrides| etc::load(args.etc.as_deref(), &overrides, default_node_id))
     {
         Ok(config) => config,
         Err(e) => {

@@ -157,6 +157,7 @@ impl QueryMemory {
                         NonZeroUsize::MIN.saturating_add(2),
                     ));
                     pools.insert(query_id.to_string(), Arc::downgrade(&pool));
+                    tracing::info!(query_id, memory_limit = size, "running tasks of a query");
                     pool
                 }
             }
