@@ -81,6 +81,13 @@ def test_image_is_small_non_root_and_healthy(cluster: Cluster) -> None:
     assert bad.returncode == 1 and "unhealthy" in bad.stdout
 
 
+def test_container_command_is_passed_to_the_server() -> None:
+    # The entrypoint is `vivace server --etc /etc/vivace`; the command adds -D overrides.
+    bad = docker("run", "--rm", IMAGE, "-Dno.such-key=1", check=False, timeout=60)
+    assert bad.returncode == 1
+    assert "-Dno.such-key: unknown property" in bad.stderr, bad.stderr
+
+
 def test_nodes_are_the_containers_and_log_json(cluster: Cluster, client: Client) -> None:
     nodes = client.nodes()
     coordinator = [n for n in nodes if n["coordinator"]]
