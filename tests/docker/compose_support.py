@@ -7,6 +7,7 @@ the coordinator publishes on 127.0.0.1.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -16,7 +17,7 @@ import subprocess
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
 
 import trino
 
@@ -71,6 +72,20 @@ class Cluster:
         if check and result.returncode != 0:
             raise AssertionError(f"compose {' '.join(args)} failed ({result.returncode}):\n{result.stderr}")
         return result
+
+    @contextlib.contextmanager
+    def running(self, request: Any, workers: int) -> Iterator[None]:
+        """Up and healthy for the block, then removed; logs are printed if a test failed."""
+        self.down()
+        failed_before = request.session.testsfailed
+        self.up(workers)
+        try:
+            self.wait_healthy()
+            yield
+        finally:
+            if request.session.testsfailed > failed_before:
+                print(self.all_logs())
+            self.down()
 
     def up(self, workers: int = 2) -> None:
         self.compose("up", "-d", "--no-build", "--scale", f"worker={workers}")

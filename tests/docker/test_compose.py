@@ -33,16 +33,8 @@ COMPRESSED_IMAGE_LIMIT = 60_000_000
 def cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
     port = free_port()
     cluster = Cluster("docker-compose.yml", "vivacetest", port, {"VIVACE_IMAGE": IMAGE, "VIVACE_PORT": str(port)})
-    cluster.down()
-    failed_before = request.session.testsfailed
-    cluster.up(workers=2)
-    try:
-        cluster.wait_healthy()
+    with cluster.running(request, workers=2):
         yield cluster
-    finally:
-        if request.session.testsfailed > failed_before:
-            print(cluster.all_logs())
-        cluster.down()
 
 
 @pytest.fixture(scope="module")

@@ -41,16 +41,8 @@ def cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
     port = free_port()
     cluster = Cluster("docker-compose.secure.yml", "vivacesecure", port,
                       {"VIVACE_IMAGE": IMAGE, "VIVACE_HTTPS_PORT": str(port)})
-    cluster.down()
-    failed_before = request.session.testsfailed
-    cluster.up(workers=2)
-    try:
-        cluster.wait_healthy()
+    with cluster.running(request, workers=2):
         yield cluster
-    finally:
-        if request.session.testsfailed > failed_before:
-            print(cluster.all_logs())
-        cluster.down()
 
 
 def basic(port: int, password: str = PASSWORD) -> Client:

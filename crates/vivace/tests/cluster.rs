@@ -6,7 +6,10 @@
 mod support;
 
 use support::free_port;
-use support::nodes::{Node, SECRET, coordinator_args, wait_for_log, wait_for_nodes, worker};
+use support::nodes::{
+    COORDINATOR_AND_TWO_WORKERS, Node, SECRET, coordinator_args, wait_for_log, wait_for_nodes,
+    worker,
+};
 use vivace_client::{Client, ClientSession};
 
 #[tokio::test]
@@ -44,15 +47,7 @@ async fn workers_join_are_checked_fail_and_leave() {
         &[SECRET, "-Dnode.environment=staging"],
     );
 
-    wait_for_nodes(
-        &coordinator,
-        &[
-            ("coordinator", "active"),
-            ("worker-1", "active"),
-            ("worker-2", "active"),
-        ],
-    )
-    .await;
+    wait_for_nodes(&coordinator, COORDINATOR_AND_TWO_WORKERS).await;
     wait_for_log(&wrong_secret, "refused the announcement with 401").await;
     wait_for_log(&wrong_secret, "internal-communication.shared-secret").await;
     wait_for_log(&no_secret, "refused the announcement with 401").await;

@@ -10,7 +10,10 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::nodes::{Node, SECRET, cluster_etc, coordinator_args, wait_for_nodes, worker};
+use support::nodes::{
+    COORDINATOR_AND_TWO_WORKERS, Node, SECRET, cluster_etc, coordinator_args, wait_for_nodes,
+    worker,
+};
 use support::{ServerProcess, free_port};
 
 /// A join of sf1 lineitem with its orders: long enough to lose a worker in the middle.
@@ -117,15 +120,7 @@ async fn queries_run_on_workers_and_survive_losing_them() {
 
     let w1 = start_worker(dir.path(), &etc, "worker-1", "127.0.0.2", &coordinator);
     let mut w2 = start_worker(dir.path(), &etc, "worker-2", "127.0.0.3", &coordinator);
-    wait_for_nodes(
-        &coordinator,
-        &[
-            ("coordinator", "active"),
-            ("worker-1", "active"),
-            ("worker-2", "active"),
-        ],
-    )
-    .await;
+    wait_for_nodes(&coordinator, COORDINATOR_AND_TWO_WORKERS).await;
 
     // The plan is split into stages with tasks on the workers.
     let plan = coordinator
@@ -261,15 +256,7 @@ async fn query_max_memory_holds_across_the_cluster() {
     let coordinator = Node::start(dir.path(), "coordinator", "127.0.0.1", free_port(), &args);
     let _w1 = start_worker(dir.path(), &etc, "worker-1", "127.0.0.2", &coordinator);
     let _w2 = start_worker(dir.path(), &etc, "worker-2", "127.0.0.3", &coordinator);
-    wait_for_nodes(
-        &coordinator,
-        &[
-            ("coordinator", "active"),
-            ("worker-1", "active"),
-            ("worker-2", "active"),
-        ],
-    )
-    .await;
+    wait_for_nodes(&coordinator, COORDINATOR_AND_TWO_WORKERS).await;
     // A small query fits; a hash join building on all of sf1 orders (which cannot spill) does
     // not fit in 8MB per node.
     assert_eq!(

@@ -150,15 +150,7 @@ async fn run_cluster(files: &[PathBuf], filter: Option<&str>) -> (usize, usize) 
             &worker_args,
         ),
     ];
-    nodes::wait_for_nodes(
-        &coordinator,
-        &[
-            ("coordinator", "active"),
-            ("worker-1", "active"),
-            ("worker-2", "active"),
-        ],
-    )
-    .await;
+    nodes::wait_for_nodes(&coordinator, nodes::COORDINATOR_AND_TWO_WORKERS).await;
     run_files("cluster", &coordinator.url, files, filter).await
 }
 

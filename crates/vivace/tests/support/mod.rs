@@ -19,6 +19,20 @@ pub struct ServerProcess {
 }
 
 /// A free port on 127.0.0.1.
+/// A client of the server at `url` as `user`, with tpch.tiny as defaults.
+pub fn tpch_client(url: &str, user: &str) -> Client {
+    Client::new(
+        url,
+        ClientSession {
+            user: user.to_string(),
+            catalog: Some("tpch".to_string()),
+            schema: Some("tiny".to_string()),
+            ..ClientSession::default()
+        },
+    )
+    .expect("client for a local server")
+}
+
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -52,16 +66,7 @@ impl ServerProcess {
 
     /// A client for this server as `user`, with tpch.tiny as defaults.
     pub fn client(&self, user: &str) -> Client {
-        Client::new(
-            &self.url,
-            ClientSession {
-                user: user.to_string(),
-                catalog: Some("tpch".to_string()),
-                schema: Some("tiny".to_string()),
-                ..ClientSession::default()
-            },
-        )
-        .expect("client for a local server")
+        tpch_client(&self.url, user)
     }
 
     /// Waits until `SELECT 1` succeeds.

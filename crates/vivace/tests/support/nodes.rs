@@ -4,7 +4,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use vivace_client::{Client, ClientSession};
+use vivace_client::Client;
+
+/// The nodes of a coordinator with workers `worker-1` and `worker-2`, all active.
+pub const COORDINATOR_AND_TWO_WORKERS: &[(&str, &str)] = &[
+    ("coordinator", "active"),
+    ("worker-1", "active"),
+    ("worker-2", "active"),
+];
 
 pub const SECRET: &str = "-Dinternal-communication.shared-secret=cluster-test-secret";
 
@@ -76,15 +83,8 @@ pub fn coordinator_args() -> Vec<String> {
 
 /// `(node_id, state)` rows of `system.runtime.nodes`, sorted.
 pub async fn nodes(coordinator: &Node) -> Vec<(String, String)> {
-    let client = Client::new(
-        &coordinator.url,
-        ClientSession {
-            user: "cluster-test".to_string(),
-            ..ClientSession::default()
-        },
-    )
-    .expect("client");
-    match client
+    match coordinator
+        .client("cluster-test")
         .execute("SELECT node_id, state FROM system.runtime.nodes ORDER BY node_id")
         .await
     {
@@ -138,16 +138,7 @@ pub async fn wait_for_log(node: &Node, fragment: &str) {
 impl Node {
     /// A client as `user` with tpch.tiny as defaults.
     pub fn client(&self, user: &str) -> Client {
-        Client::new(
-            &self.url,
-            ClientSession {
-                user: user.to_string(),
-                catalog: Some("tpch".to_string()),
-                schema: Some("tiny".to_string()),
-                ..ClientSession::default()
-            },
-        )
-        .expect("client")
+        super::tpch_client(&self.url, user)
     }
 
     /// Sends SIGTERM without waiting for the process to exit.
