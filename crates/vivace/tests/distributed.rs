@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use support::nodes::{
-    COORDINATOR_AND_TWO_WORKERS, Node, SECRET, cluster_etc, coordinator_args, wait_for_nodes,
-    worker,
+    COORDINATOR_AND_TWO_WORKERS, Node, SECRET, TASKS_STARTED, cluster_etc, coordinator_args,
+    wait_for_more_logs, wait_for_nodes, worker,
 };
 use support::{ServerProcess, free_port};
 
@@ -136,8 +136,9 @@ async fn queries_run_on_workers_and_survive_losing_them() {
 
     // kill -9 of a worker in the middle of a long query: it runs again on the other.
     let client = coordinator.client("long");
+    let seen = w2.log().matches(TASKS_STARTED).count();
     let long = tokio::spawn(async move { client.execute(LONG_QUERY).await });
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    wait_for_more_logs(&w2, TASKS_STARTED, seen).await;
     w2.child.kill().expect("kill worker-2");
     let output = long
         .await
@@ -175,8 +176,9 @@ async fn queries_run_on_workers_and_survive_losing_them() {
     )
     .await;
     let client = coordinator.client("drain");
+    let seen = w4.log().matches(TASKS_STARTED).count();
     let long = tokio::spawn(async move { client.execute(LONG_QUERY).await });
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    wait_for_more_logs(&w4, TASKS_STARTED, seen).await;
     w4.signal_term();
     let output = long.await.expect("task").expect("query survived the drain");
     assert_eq!(output.rows[0][0].as_i64(), Some(SF1_LINEITEM_ROWS));

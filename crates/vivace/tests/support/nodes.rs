@@ -135,6 +135,22 @@ pub async fn wait_for_log(node: &Node, fragment: &str) {
     }
 }
 
+/// What a worker logs when the first task of a query reaches it.
+pub const TASKS_STARTED: &str = "running tasks of a query";
+
+/// Waits until `node` has logged `fragment` more than `seen` times.
+pub async fn wait_for_more_logs(node: &Node, fragment: &str, seen: usize) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while node.log().matches(fragment).count() <= seen {
+        assert!(
+            Instant::now() < deadline,
+            "{fragment:?} not logged again:\n{}",
+            node.log()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 impl Node {
     /// A client as `user` with tpch.tiny as defaults.
     pub fn client(&self, user: &str) -> Client {
