@@ -13,7 +13,7 @@ import subprocess
 import time
 import zlib
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 
@@ -24,6 +24,8 @@ IMAGE = os.environ.get("VIVACE_IMAGE", "vivace:test")
 LONG_QUERY = "SELECT count(*) FROM tpch.sf10.lineitem l JOIN tpch.sf10.orders o ON l.orderkey = o.orderkey"
 SF10_LINEITEM_ROWS = 59986052
 SF1_LINEITEM_ROWS = 6001215
+# What a worker logs when the first task of a query reaches it.
+TASKS_STARTED = "running tasks of a query"
 # Size target for the image as a registry stores and a node pulls it, gzip-compressed (the
 # Trino image is over 1 GB). Unpacked it is larger: see README.
 COMPRESSED_IMAGE_LIMIT = 60_000_000
@@ -114,15 +116,10 @@ def test_tpch_queries_match_a_single_node(client: Client) -> None:
 @pytest.mark.timeout(600)
 def test_killed_worker_does_not_fail_the_query(cluster: Cluster, client: Client) -> None:
     victim = workers(cluster)[0]
-    query = Background(client, LONG_QUERY)
-    time.sleep(3)
-    assert query.running(), "the query finished before the worker could be killed"
-    docker("kill", victim)
-    assert query.result() == [[SF10_LINEITEM_ROWS]]
     survivors = [cluster.hostname(c) for c in workers(cluster) if c != victim]
+    lose_worker_mid_query(cluster, client, victim, lambda: docker("kill", victim))
     client.wait_workers(survivors, timeout=60)
-    docker("start", victim)
-    client.wait_workers([cluster.hostname(c) for c in workers(cluster)], timeout=60)
+    rejoin(cluster, client, victim)
 
 
 @pytest.mark.timeout(600)
@@ -163,14 +160,27 @@ def address_on(cluster: Cluster, container: str, network: str) -> str:
 @pytest.mark.timeout(600)
 def test_stopped_worker_drains(cluster: Cluster, client: Client) -> None:
     victim = workers(cluster)[0]
-    query = Background(client, LONG_QUERY)
-    time.sleep(3)
-    assert query.running(), "the query finished before the worker was stopped"
-    docker("stop", "-t", "90", victim, timeout=120)
-    assert query.result() == [[SF10_LINEITEM_ROWS]]
+    lose_worker_mid_query(cluster, client, victim, lambda: docker("stop", "-t", "90", victim, timeout=120))
     state = cluster.inspect(victim)["State"]
     assert state["ExitCode"] == 0, cluster.logs(victim)[-3000:]
     assert "shutting down: refusing new queries and tasks" in cluster.logs(victim)
+    rejoin(cluster, client, victim)
+
+
+def lose_worker_mid_query(cluster: Cluster, client: Client, victim: str, lose: Callable[[], object]) -> None:
+    """Runs LONG_QUERY, calls ``lose`` once ``victim`` runs the query's tasks, and checks the
+    query still gives the right answer."""
+    seen = cluster.logs(victim).count(TASKS_STARTED)
+    query = Background(client, LONG_QUERY)
+    wait_until("the worker running the query's tasks",
+               lambda: cluster.logs(victim).count(TASKS_STARTED) > seen, timeout=60, interval=0.2)
+    assert query.running(), "the query finished before the worker was lost"
+    lose()
+    assert query.result() == [[SF10_LINEITEM_ROWS]]
+
+
+def rejoin(cluster: Cluster, client: Client, victim: str) -> None:
+    """Starts a stopped worker container again and waits until every worker is active."""
     docker("start", victim)
     client.wait_workers([cluster.hostname(c) for c in workers(cluster)], timeout=60)
 

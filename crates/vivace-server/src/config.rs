@@ -5,6 +5,11 @@ use std::time::Duration;
 
 use vivace_common::{PropertiesError, PropertyMap};
 
+/// `http-server.http.port` when unset.
+pub const DEFAULT_HTTP_PORT: u16 = 8080;
+/// `http-server.https.port` when unset.
+pub const DEFAULT_HTTPS_PORT: u16 = 8443;
+
 /// The HTTPS listener's settings.
 #[derive(Clone)]
 pub struct HttpsConfig {
@@ -56,7 +61,7 @@ impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             http_enabled: true,
-            http_port: 8080,
+            http_port: DEFAULT_HTTP_PORT,
             https: None,
             bind_address: "0.0.0.0".to_string(),
             process_forwarded: false,
@@ -79,7 +84,9 @@ impl ServerConfig {
         let https_enabled = props
             .take_bool("http-server.https.enabled")?
             .unwrap_or(false);
-        let https_port = props.take_parsed("http-server.https.port")?.unwrap_or(8443);
+        let https_port = props
+            .take_parsed("http-server.https.port")?
+            .unwrap_or(DEFAULT_HTTPS_PORT);
         let keystore_path = props.take_string("http-server.https.keystore.path");
         let keystore_key = props.take_string("http-server.https.keystore.key");
         let refresh_period = props

@@ -16,5 +16,5 @@ mod paging;
 mod server;
 mod statement;
 
-pub use config::{HttpsConfig, ServerConfig};
+pub use config::{DEFAULT_HTTP_PORT, DEFAULT_HTTPS_PORT, HttpsConfig, ServerConfig};
 pub use server::{Server, ServerError};

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use vivace_common::PropertyMap;
+use vivace_server::{DEFAULT_HTTP_PORT, DEFAULT_HTTPS_PORT};
 
 use crate::cli::HealthArgs;
 use crate::etc;
@@ -53,12 +54,12 @@ fn local_base_url(etc: Option<&Path>, overrides: &[String]) -> Result<String, St
         let port: Option<u16> = props
             .take_parsed("http-server.http.port")
             .map_err(|e| e.to_string())?;
-        ("http", port.unwrap_or(8080))
+        ("http", port.unwrap_or(DEFAULT_HTTP_PORT))
     } else {
         let port: Option<u16> = props
             .take_parsed("http-server.https.port")
             .map_err(|e| e.to_string())?;
-        ("https", port.unwrap_or(8443))
+        ("https", port.unwrap_or(DEFAULT_HTTPS_PORT))
     };
     Ok(format!("{scheme}://{host}:{port}"))
 }
