@@ -19,6 +19,9 @@ cargo build --release --bin vivace
 step "cargo test (unit, integration, sqllogictest)"
 cargo test --release --workspace
 
+step "vivace cli in a terminal (tmux)"
+bash tests/cli/interactive.sh
+
 step "Python clients (trino, presto-python-client, SQLAlchemy)"
 bash tests/clients/run.sh
 

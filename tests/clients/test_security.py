@@ -9,15 +9,17 @@ import os
 import shutil
 import socket
 import ssl
+import subprocess
 import time
 from pathlib import Path
+from typing import Optional
 
 import pytest
 import requests
 import trino
 from trino.auth import BasicAuthentication, JWTAuthentication
 
-from secured_server import VivaceProcess, failed_startup, run_vivace
+from secured_server import VivaceProcess, failed_startup, run_vivace, vivace_bin
 from security_support import (
     HttpsJsonServer,
     LDAP_BASE_DN,
@@ -244,6 +246,50 @@ def test_plain_http_with_credentials_is_refused(secured, pki):
     assert response.status_code == 403, response.text
     assert "Authentication over HTTP is not enabled" in response.text
     assert "http-server.process-forwarded" in response.text
+
+
+CLI_WHOAMI = (
+    "SELECT \"user\", authentication_method FROM system.runtime.queries "
+    "WHERE query LIKE 'SELECT \"user\", authentication_method%' ORDER BY created DESC LIMIT 1"
+)
+
+
+def vivace_cli(*args: str, password: Optional[str] = None) -> subprocess.CompletedProcess:
+    """Runs ``vivace cli ARGS`` in batch mode, with ``password`` as TRINO_PASSWORD."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRINO_")}
+    if password is not None:
+        env["TRINO_PASSWORD"] = password
+    return subprocess.run([vivace_bin(), "cli", *args], env=env, stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_cli_over_https_with_password_and_access_token(secured, pki, jwt_keys):
+    trust = ["--server", secured.https_url, "--truststore-path", str(pki / "ca.pem")]
+    result = vivace_cli(*trust, "--user", "alice", "--password", "-e", CLI_WHOAMI,
+                        password=PASSWORDS["alice"])
+    assert (result.returncode, result.stdout, result.stderr) == (0, '"alice","PASSWORD"\n', "")
+
+    token = make_token(jwt_keys["rsa"], "RS256", kid="rsa-1", **claims("erin@vivace.test"))
+    result = vivace_cli(*trust, "--access-token", token, "-e", CLI_WHOAMI)
+    assert (result.returncode, result.stdout, result.stderr) == (0, '"erin","JWT"\n', "")
+
+    # --insecure skips verification; without it, an unknown CA is refused.
+    result = vivace_cli("--server", secured.https_url, "--insecure", "--user", "alice", "--password",
+                        "-e", "SELECT 1", password=PASSWORDS["alice"])
+    assert (result.returncode, result.stdout) == (0, '"1"\n'), result.stderr
+    result = vivace_cli("--server", secured.https_url, "--user", "alice", "-e", "SELECT 1")
+    assert result.returncode == 1 and len(result.stderr.splitlines()) == 1, result.stderr
+    assert "certificate" in result.stderr.lower(), result.stderr
+
+    result = vivace_cli(*trust, "--user", "alice", "--password", "-e", "SELECT 1", password="wrong")
+    assert result.returncode == 1 and len(result.stderr.splitlines()) == 1, result.stderr
+    assert "401" in result.stderr and "Invalid credentials" in result.stderr, result.stderr
+
+    # Credentials never go over plain HTTP.
+    result = vivace_cli("--server", secured.http_url, "--user", "alice", "--password", "-e", "SELECT 1",
+                        password=PASSWORDS["alice"])
+    assert result.returncode == 2 and len(result.stderr.splitlines()) == 1, result.stderr
+    assert "https" in result.stderr, result.stderr
 
 
 def test_forwarded_https_is_trusted_and_shapes_next_uri(secured, pki):

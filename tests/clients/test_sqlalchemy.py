@@ -63,6 +63,20 @@ def test_get_columns(engine):
     assert isinstance(types[3], sqltypes.VARCHAR) and types[3].length == 152
 
 
+def test_get_catalog_names_reads_system_jdbc(engine):
+    # The dialect lists catalogs with SELECT "table_cat" FROM "system"."jdbc"."catalogs".
+    with engine.connect() as conn:
+        catalogs = engine.dialect.get_catalog_names(conn)
+        shown = [row[0] for row in conn.execute(text("SHOW CATALOGS"))]
+    assert {"memory", "system", "tpch"} <= set(catalogs)
+    assert sorted(catalogs) == sorted(shown)
+
+
+def test_tpch_columns_are_nullable_as_in_trino(engine):
+    columns = inspect(engine).get_columns("region", "tiny")
+    assert [c["nullable"] for c in columns] == [True, True, True]
+
+
 def test_get_columns_missing_table_raises(engine):
     from sqlalchemy.exc import NoSuchTableError
 

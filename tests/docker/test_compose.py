@@ -174,7 +174,7 @@ def lose_worker_mid_query(cluster: Cluster, client: Client, victim: str, lose: C
     query = Background(client, LONG_QUERY)
     wait_until("the worker running the query's tasks",
                lambda: cluster.logs(victim).count(TASKS_STARTED) > seen, timeout=60, interval=0.2)
-    assert query.running(), "the query finished before the worker was lost"
+    assert query.running(), f"the query ended before the worker was lost: {query.error!r} {query.rows!r}"
     lose()
     assert query.result() == [[SF10_LINEITEM_ROWS]]
 

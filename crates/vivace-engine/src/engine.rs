@@ -29,7 +29,7 @@ pub(crate) struct EngineInner {
     pub(crate) config: EngineConfig,
     pub(crate) catalogs: Arc<CatalogManager>,
     pub(crate) contexts: ContextFactory,
-    tracker: Arc<QueryTracker>,
+    pub(crate) tracker: Arc<QueryTracker>,
     ids: QueryIdGenerator,
     node: NodeInfo,
     directory: DirectorySlot,

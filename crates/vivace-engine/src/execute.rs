@@ -17,7 +17,6 @@ use datafusion::sql::parser::{DFParserBuilder, Statement as DfStatement};
 use datafusion::sql::sqlparser::ast::{
     ObjectName, ObjectNamePart, ObjectType, SchemaName, Statement as SqlStatement, TableObject,
 };
-use datafusion::sql::sqlparser::dialect::GenericDialect;
 use futures::StreamExt;
 use serde_json::Value;
 use tokio::sync::mpsc;
@@ -27,15 +26,18 @@ use vivace_protocol::{Column, TrinoType};
 
 use crate::config::RetryPolicy;
 use crate::context::QueryContext;
+use crate::dialect::TrinoDialect;
 use crate::distribution::{DistributedQueryFacts, Distribution};
 use crate::encode::{EncodeOptions, encode_batch};
 use crate::engine::EngineInner;
 use crate::error::{EngineError, EngineResult, SqlLocation, find_word};
+use crate::procedures::Procedure;
 use crate::query::{QueryEvent, QueryHandle, QueryState};
 use crate::rewrite;
 use crate::session::{Session, SessionUpdate};
 use crate::session_properties::{self, QueryLimits};
-use crate::statement::{self, Like, Statement};
+use crate::show_functions;
+use crate::statement::{self, Like, RoleSelection, Statement};
 use crate::types::trino_type_of_field;
 
 /// A parsed statement with what was learnt while checking it.
@@ -138,6 +140,59 @@ impl Execution {
                 self.sql(&sql, false).await
             }
             Statement::ShowSession { like } => self.show_session(like.as_ref()).await,
+            Statement::ShowFunctions { like } => {
+                let rows =
+                    show_functions::function_rows(self.engine.contexts.base_state(), like.as_ref())
+                        .iter()
+                        .map(show_functions::FunctionRow::values)
+                        .collect();
+                let varchar = || TrinoType::VARCHAR;
+                self.values(
+                    &[
+                        ("Function", varchar()),
+                        ("Return Type", varchar()),
+                        ("Argument Types", varchar()),
+                        ("Function Type", varchar()),
+                        ("Deterministic", TrinoType::Boolean),
+                        ("Description", varchar()),
+                    ],
+                    rows,
+                )
+                .await
+            }
+            Statement::Call {
+                procedure,
+                arguments,
+            } => {
+                Procedure::resolve(&procedure, self.session())?.run(
+                    &arguments,
+                    self.session(),
+                    &self.engine.tracker,
+                )?;
+                self.update("CALL", SessionUpdate::default()).await
+            }
+            Statement::SetRole { role, catalog } => match role {
+                RoleSelection::All | RoleSelection::None => {
+                    if let Some(catalog) = catalog {
+                        self.catalog_or_session(Some(catalog))?;
+                    }
+                    self.update("SET ROLE", SessionUpdate::default()).await
+                }
+                RoleSelection::Role(name) => Err(EngineError::new(
+                    ErrorCode::ROLE_NOT_FOUND,
+                    format!("Role '{name}' does not exist"),
+                )),
+            },
+            Statement::SetPath { path } => {
+                self.update(
+                    "SET PATH",
+                    SessionUpdate {
+                        set_path: Some(path),
+                        ..SessionUpdate::default()
+                    },
+                )
+                .await
+            }
             Statement::Use { catalog, schema } => {
                 let catalog = self.catalog_or_session(catalog)?;
                 self.require_schema(&catalog, &schema)?;
@@ -557,7 +612,7 @@ impl Execution {
     fn parse_sql(&self, sql: &str) -> EngineResult<Parsed> {
         let rewritten = crate::trino_sql::rewrite(sql);
         let mut statements = DFParserBuilder::new(rewritten.as_str())
-            .with_dialect(&GenericDialect {})
+            .with_dialect(&TrinoDialect)
             .build()?
             .parse_statements()?;
         let statement = match (statements.pop_front(), statements.is_empty()) {
@@ -579,7 +634,7 @@ impl Execution {
             DfStatement::Statement(mut inner) => {
                 let relations = rewrite::inspect_statement(&inner)?;
                 let aliased = rewrite::aliased_columns(&inner);
-                rewrite::rewrite_statement(&mut inner);
+                rewrite::rewrite_statement(&mut inner)?;
                 Ok(Parsed {
                     statement: DfStatement::Statement(inner),
                     relations,
@@ -1068,23 +1123,28 @@ impl Execution {
         format: Option<&str>,
         sql: &str,
     ) -> EngineResult<Completion> {
-        if let Some(format) = format
-            && format != "TEXT"
-        {
+        let format = format.unwrap_or(if explain_type == Some("IO") {
+            "JSON"
+        } else {
+            "TEXT"
+        });
+        let supported = matches!(
+            (explain_type, format),
+            (None | Some("DISTRIBUTED" | "LOGICAL" | "VALIDATE"), "TEXT") | (Some("IO"), "JSON")
+        );
+        if !supported || (analyze && explain_type.is_some_and(|t| t == "IO" || t == "VALIDATE")) {
             return Err(EngineError::new(
                 ErrorCode::NOT_SUPPORTED,
-                format!("EXPLAIN format {format} is not supported yet"),
+                format!(
+                    "EXPLAIN{} (TYPE {}, FORMAT {format}) is not supported yet",
+                    if analyze { " ANALYZE" } else { "" },
+                    explain_type.unwrap_or("DISTRIBUTED")
+                ),
             ));
         }
         let want = match explain_type {
-            None | Some("DISTRIBUTED") => "physical_plan",
             Some("LOGICAL") => "logical_plan",
-            Some(other) => {
-                return Err(EngineError::new(
-                    ErrorCode::NOT_SUPPORTED,
-                    format!("EXPLAIN type {other} is not supported yet"),
-                ));
-            }
+            _ => "physical_plan",
         };
         let Statement::Sql(inner) = statement::parse(sql)? else {
             return Err(EngineError::new(
@@ -1094,6 +1154,33 @@ impl Execution {
         };
         let parsed = self.parse_sql(&inner)?;
         self.check_names(&parsed, &inner)?;
+        match explain_type {
+            Some("VALIDATE") => {
+                let ctx = self.context()?;
+                ctx.state().statement_to_plan(parsed.statement).await?;
+                return self
+                    .values(
+                        &[("Valid", TrinoType::Boolean)],
+                        vec![vec![Value::from(true)]],
+                    )
+                    .await;
+            }
+            Some("IO") => {
+                let ctx = self.context()?;
+                let state = ctx.state();
+                let logical = state.statement_to_plan(parsed.statement).await?;
+                let logical = state.optimize(&logical)?;
+                let physical = state.create_physical_plan(&logical).await?;
+                let text = crate::explain_io::io_plan_json(&logical, physical.as_ref(), &state)?;
+                return self
+                    .values(
+                        &[("Query Plan", TrinoType::VARCHAR)],
+                        vec![vec![Value::from(text)]],
+                    )
+                    .await;
+            }
+            _ => {}
+        }
         if explain_type == Some("DISTRIBUTED")
             && !analyze
             && let Some(stages) = self.distributed_stages(&parsed.statement).await?
@@ -1263,7 +1350,7 @@ fn object_name_parts(name: &ObjectName) -> Vec<String> {
 fn check_syntax(sql: &str) -> EngineResult<()> {
     if let Statement::Sql(text) = statement::parse(sql)? {
         DFParserBuilder::new(text.as_str())
-            .with_dialect(&GenericDialect {})
+            .with_dialect(&TrinoDialect)
             .build()?
             .parse_statements()?;
     }
@@ -1341,7 +1428,7 @@ fn like_clause(keyword: &str, column: &str, like: Option<&Like>) -> String {
 }
 
 /// SQL `LIKE` matching for names listed without DataFusion.
-struct LikeMatcher {
+pub(crate) struct LikeMatcher {
     pattern: Vec<LikeToken>,
 }
 
@@ -1353,7 +1440,7 @@ enum LikeToken {
 }
 
 impl LikeMatcher {
-    fn new(pattern: &str, escape: Option<&str>) -> Self {
+    pub(crate) fn new(pattern: &str, escape: Option<&str>) -> Self {
         let escape = escape.and_then(|e| e.chars().next());
         let mut tokens = Vec::new();
         let mut chars = pattern.chars();
@@ -1373,7 +1460,7 @@ impl LikeMatcher {
         LikeMatcher { pattern: tokens }
     }
 
-    fn matches(&self, text: &str) -> bool {
+    pub(crate) fn matches(&self, text: &str) -> bool {
         let text: Vec<char> = text.chars().collect();
         like_match(&self.pattern, &text)
     }

@@ -207,10 +207,68 @@ pub fn aliased_columns(statement: &Statement) -> Option<Vec<bool>> {
 }
 
 /// Applies every rewrite to a statement.
-pub fn rewrite_statement(statement: &mut Statement) {
+pub fn rewrite_statement(statement: &mut Statement) -> EngineResult<()> {
+    if let ControlFlow::Break(error) = statement.visit(&mut FetchToLimit) {
+        return Err(error);
+    }
+    if let ControlFlow::Break(error) =
+        statement.visit(&mut crate::function_rewrite::FunctionRewrites)
+    {
+        return Err(error);
+    }
     let _ = statement.visit(&mut LiteralTyping);
     if let Statement::Query(query) = statement {
         name_unnamed_columns(query);
+    }
+    Ok(())
+}
+
+/// `FETCH FIRST n ROWS ONLY` (which DataFusion does not plan) becomes `LIMIT n`; `FETCH
+/// FIRST ROW ONLY` is `LIMIT 1`. `WITH TIES` and `PERCENT` are refused by name.
+struct FetchToLimit;
+
+impl VisitorMut for FetchToLimit {
+    type Break = EngineError;
+
+    fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<EngineError> {
+        let Some(fetch) = query.fetch.take() else {
+            return ControlFlow::Continue(());
+        };
+        if fetch.with_ties {
+            return ControlFlow::Break(EngineError::new(
+                ErrorCode::NOT_SUPPORTED,
+                "FETCH FIRST ... WITH TIES is not supported",
+            ));
+        }
+        if fetch.percent {
+            return ControlFlow::Break(EngineError::new(
+                ErrorCode::SYNTAX_ERROR,
+                "FETCH FIRST ... PERCENT is not valid in Trino",
+            ));
+        }
+        let count = fetch
+            .quantity
+            .unwrap_or_else(|| Expr::Value(Value::Number("1".to_string(), false).into()));
+        match &mut query.limit_clause {
+            None => {
+                query.limit_clause = Some(LimitClause::LimitOffset {
+                    limit: Some(count),
+                    offset: None,
+                    limit_by: vec![],
+                });
+            }
+            Some(LimitClause::LimitOffset {
+                limit: limit @ None,
+                ..
+            }) => *limit = Some(count),
+            Some(_) => {
+                return ControlFlow::Break(EngineError::new(
+                    ErrorCode::SYNTAX_ERROR,
+                    "A query cannot have both LIMIT and FETCH FIRST",
+                ));
+            }
+        }
+        ControlFlow::Continue(())
     }
 }
 
@@ -414,8 +472,27 @@ mod tests {
         let mut statement = Parser::parse_sql(&GenericDialect {}, sql)
             .unwrap()
             .remove(0);
-        rewrite_statement(&mut statement);
+        rewrite_statement(&mut statement).unwrap();
         statement.to_string()
+    }
+
+    #[test]
+    fn fetch_first_becomes_limit() {
+        assert_eq!(
+            rewritten("SELECT a FROM t ORDER BY a OFFSET 2 ROWS FETCH FIRST 3 ROWS ONLY"),
+            "SELECT a FROM t ORDER BY a LIMIT 3 OFFSET 2 ROWS"
+        );
+        assert_eq!(
+            rewritten("SELECT a FROM t FETCH NEXT ROW ONLY"),
+            "SELECT a FROM t LIMIT 1"
+        );
+        let mut statement = Parser::parse_sql(
+            &GenericDialect {},
+            "SELECT a FROM t ORDER BY a FETCH FIRST 1 ROWS WITH TIES",
+        )
+        .unwrap()
+        .remove(0);
+        assert!(rewrite_statement(&mut statement).is_err());
     }
 
     #[test]

@@ -74,6 +74,8 @@ pub struct SessionUpdate {
     pub set_catalog: Option<String>,
     /// New default schema (`USE`).
     pub set_schema: Option<String>,
+    /// New SQL path (`SET PATH`).
+    pub set_path: Option<String>,
     /// Properties set (`SET SESSION`).
     pub set_properties: Vec<(String, String)>,
     /// Properties reset (`RESET SESSION`).

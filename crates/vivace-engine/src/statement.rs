@@ -35,6 +35,27 @@ pub enum Statement {
     },
     /// `SHOW SESSION [LIKE p]`
     ShowSession { like: Option<Like> },
+    /// `SHOW FUNCTIONS [LIKE p]`
+    ShowFunctions { like: Option<Like> },
+    /// `CALL procedure(arguments)`
+    Call {
+        /// The procedure's name parts.
+        procedure: Vec<String>,
+        /// The arguments, in order.
+        arguments: Vec<CallArgument>,
+    },
+    /// `SET ROLE ALL|NONE|role [IN catalog]`
+    SetRole {
+        /// `ALL`, `NONE`, or a role name.
+        role: RoleSelection,
+        /// The catalog, for a catalog role.
+        catalog: Option<String>,
+    },
+    /// `SET PATH element [, ...]`
+    SetPath {
+        /// The path, as `catalog.schema, ...`.
+        path: String,
+    },
     /// `USE [catalog.]schema`
     Use {
         /// The catalog, if given.
@@ -109,6 +130,27 @@ pub enum Statement {
     },
     /// Anything else: SQL for DataFusion.
     Sql(String),
+}
+
+/// One argument of `CALL`: `value` or `name => value`; the value is a string literal or
+/// `NULL`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallArgument {
+    /// The parameter's name, for a named argument (lower-cased unless quoted).
+    pub name: Option<String>,
+    /// The value; `None` for `NULL`.
+    pub value: Option<String>,
+}
+
+/// What `SET ROLE` enables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RoleSelection {
+    /// `SET ROLE ALL`
+    All,
+    /// `SET ROLE NONE`
+    None,
+    /// `SET ROLE name`
+    Role(String),
 }
 
 /// A `LIKE 'pattern' [ESCAPE 'c']` clause.
@@ -402,6 +444,33 @@ pub fn parse(sql: &str) -> EngineResult<Statement> {
             None => return Err(t.error("<expression>")),
         };
         Statement::SetSession { name, value }
+    } else if t.keywords(&["SET", "ROLE"]) {
+        let role = if t.keyword("ALL") {
+            RoleSelection::All
+        } else if t.keyword("NONE") {
+            RoleSelection::None
+        } else {
+            RoleSelection::Role(t.identifier()?)
+        };
+        let catalog = if t.keyword("IN") {
+            Some(t.identifier()?)
+        } else {
+            None
+        };
+        t.end()?;
+        Statement::SetRole { role, catalog }
+    } else if t.keywords(&["SET", "PATH"]) {
+        let mut elements = vec![t.qualified_name()?.join(".")];
+        while t.peek() == Some(&Token::Comma) {
+            t.pos += 1;
+            elements.push(t.qualified_name()?.join("."));
+        }
+        t.end()?;
+        Statement::SetPath {
+            path: elements.join(", "),
+        }
+    } else if t.keyword("CALL") {
+        parse_call(&mut t)?
     } else if t.keywords(&["RESET", "SESSION"]) {
         let name = t.qualified_name()?.join(".");
         t.end()?;
@@ -459,8 +528,70 @@ pub fn parse(sql: &str) -> EngineResult<Statement> {
     Ok(statement)
 }
 
+/// `CALL name(arg, ...)` after `CALL`: positional or named (`name => value`) arguments,
+/// each a string literal or `NULL`.
+fn parse_call(t: &mut Tokens<'_>) -> EngineResult<Statement> {
+    let procedure = t.qualified_name()?;
+    if t.peek() != Some(&Token::LParen) {
+        return Err(t.error("'('"));
+    }
+    t.pos += 1;
+    let mut arguments = Vec::new();
+    if t.peek() == Some(&Token::RParen) {
+        t.pos += 1;
+    } else {
+        loop {
+            let named = matches!(t.tokens.get(t.pos + 1), Some((Token::RArrow, _, _)));
+            let name = if named {
+                let name = t.identifier()?;
+                t.pos += 1;
+                Some(name)
+            } else {
+                None
+            };
+            let value = match t.peek() {
+                Some(Token::SingleQuotedString(text)) => {
+                    let text = text.clone();
+                    t.pos += 1;
+                    Some(text)
+                }
+                Some(Token::Word(w))
+                    if w.quote_style.is_none() && w.value.eq_ignore_ascii_case("NULL") =>
+                {
+                    t.pos += 1;
+                    None
+                }
+                Some(_) => {
+                    return Err(EngineError::at(
+                        ErrorCode::NOT_SUPPORTED,
+                        "CALL arguments other than string literals and NULL are not supported",
+                        t.location(),
+                    ));
+                }
+                None => return Err(t.error("<expression>")),
+            };
+            arguments.push(CallArgument { name, value });
+            match t.peek() {
+                Some(Token::Comma) => t.pos += 1,
+                Some(Token::RParen) => {
+                    t.pos += 1;
+                    break;
+                }
+                _ => return Err(t.error("',', ')'")),
+            }
+        }
+    }
+    t.end()?;
+    Ok(Statement::Call {
+        procedure,
+        arguments,
+    })
+}
+
 fn parse_show(t: &mut Tokens<'_>) -> EngineResult<Statement> {
-    let statement = if t.keyword("CATALOGS") {
+    let statement = if t.keyword("FUNCTIONS") {
+        Statement::ShowFunctions { like: t.like()? }
+    } else if t.keyword("CATALOGS") {
         Statement::ShowCatalogs { like: t.like()? }
     } else if t.keyword("SCHEMAS") {
         let catalog = if t.keyword("FROM") || t.keyword("IN") {
@@ -659,6 +790,63 @@ mod tests {
             parse("EXPLAIN (TYPE DISTRIBUTED) SELECT 1").unwrap(),
             Statement::Explain { explain_type: Some(t), .. } if t == "DISTRIBUTED"
         ));
+    }
+
+    #[test]
+    fn recognises_call_set_role_set_path_and_show_functions() {
+        assert_eq!(
+            parse("CALL system.runtime.kill_query(query_id => '1', message => NULL)").unwrap(),
+            Statement::Call {
+                procedure: vec!["system".into(), "runtime".into(), "kill_query".into()],
+                arguments: vec![
+                    CallArgument {
+                        name: Some("query_id".into()),
+                        value: Some("1".into()),
+                    },
+                    CallArgument {
+                        name: Some("message".into()),
+                        value: None,
+                    },
+                ],
+            }
+        );
+        assert_eq!(
+            parse("call p()").unwrap(),
+            Statement::Call {
+                procedure: vec!["p".into()],
+                arguments: vec![],
+            }
+        );
+        assert!(parse("CALL p('a' 'b')").is_err());
+        assert_eq!(
+            parse("SET ROLE NONE IN hive").unwrap(),
+            Statement::SetRole {
+                role: RoleSelection::None,
+                catalog: Some("hive".into()),
+            }
+        );
+        assert_eq!(
+            parse("set role Admin").unwrap(),
+            Statement::SetRole {
+                role: RoleSelection::Role("admin".into()),
+                catalog: None,
+            }
+        );
+        assert_eq!(
+            parse("SET PATH a.b, c").unwrap(),
+            Statement::SetPath {
+                path: "a.b, c".into()
+            }
+        );
+        assert_eq!(
+            parse("SHOW FUNCTIONS LIKE 'json%'").unwrap(),
+            Statement::ShowFunctions {
+                like: Some(Like {
+                    pattern: "json%".into(),
+                    escape: None,
+                }),
+            }
+        );
     }
 
     #[test]

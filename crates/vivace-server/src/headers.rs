@@ -217,6 +217,9 @@ pub(crate) fn update_headers(
     if let Some(schema) = &update.set_schema {
         out.push((family.set_schema(), schema.clone()));
     }
+    if let Some(path) = &update.set_path {
+        out.push((family.set_path(), path.clone()));
+    }
     for (name, value) in &update.set_properties {
         out.push((family.set_session(), format!("{name}={}", encode(value))));
     }

@@ -16,6 +16,8 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     /// Run a server node: a coordinator or a worker, as config.properties says.
     Server(ServerArgs),
+    /// Run SQL against a server, interactively or in batch, like the Trino CLI.
+    Cli(Box<vivace_cli::CliArgs>),
     /// Exit 0 when the local node answers /v1/info and has finished starting, else 1 (the
     /// Docker image's HEALTHCHECK).
     Health(HealthArgs),

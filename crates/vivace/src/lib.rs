@@ -1,6 +1,6 @@
-//! The `vivace` command: `vivace server` runs a node; later subcommands (`cli`, ...) share the
-//! binary. This crate wires concrete parts together: which connectors, which engine, which
-//! server.
+//! The `vivace` command: `vivace server` runs a node, `vivace cli` is the SQL client; the
+//! other subcommands are tools for operators. This crate wires concrete parts together:
+//! which connectors, which engine, which server.
 
 mod cli;
 pub mod etc;
@@ -30,6 +30,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     };
     match cli.command {
         cli::Command::Server(args) => server::run(args),
+        cli::Command::Cli(args) => vivace_cli::main(*args),
         cli::Command::Health(args) => health::run(args),
         cli::Command::GenCert(args) => security_tools::gen_cert(args),
         cli::Command::HashPassword(args) => security_tools::hash_password(args),

@@ -11,7 +11,7 @@ use vivace_client::ClientError;
 
 fn error_name(error: &ClientError) -> String {
     match error {
-        ClientError::Query(e) => e.error_name.clone(),
+        ClientError::Query { error, .. } => error.error_name.clone(),
         other => format!("not a query error: {other}"),
     }
 }

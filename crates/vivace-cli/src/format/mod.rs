@@ -75,6 +75,29 @@ impl OutputFormat {
         }
     }
 
+    /// Whether the format can print rows page by page (each row on its own); the tables
+    /// need every row first to size their columns.
+    pub fn streams(self) -> bool {
+        !matches!(
+            self,
+            OutputFormat::Aligned | OutputFormat::Vertical | OutputFormat::Markdown
+        )
+    }
+
+    /// Renders one page of a streamed result; the header (of formats that have one) only
+    /// when `first`. Only for formats that [`OutputFormat::streams`].
+    pub fn render_page(self, columns: &[Column], rows: &[Vec<Value>], first: bool) -> String {
+        match self {
+            OutputFormat::Csv => delimited::csv(columns, rows, false, true),
+            OutputFormat::CsvHeader => delimited::csv(columns, rows, first, true),
+            OutputFormat::CsvUnquoted => delimited::csv(columns, rows, false, false),
+            OutputFormat::CsvHeaderUnquoted => delimited::csv(columns, rows, first, false),
+            OutputFormat::Tsv => delimited::tsv(columns, rows, false),
+            OutputFormat::TsvHeader => delimited::tsv(columns, rows, first),
+            _ => self.render(columns, rows),
+        }
+    }
+
     /// Renders a whole result.
     pub fn render(self, columns: &[Column], rows: &[Vec<Value>]) -> String {
         match self {
@@ -178,6 +201,19 @@ pub(crate) mod tests {
         for format in OutputFormat::ALL {
             assert_eq!(format.name().parse(), Ok(format));
         }
+    }
+
+    #[test]
+    fn streamed_pages_print_the_header_once() {
+        let (columns, rows) = sample();
+        let first = OutputFormat::CsvHeader.render_page(&columns, &rows[..1], true);
+        let second = OutputFormat::CsvHeader.render_page(&columns, &rows[1..], false);
+        assert_eq!(
+            first + &second,
+            OutputFormat::CsvHeader.render(&columns, &rows)
+        );
+        assert!(!OutputFormat::Aligned.streams());
+        assert!(OutputFormat::Json.streams());
     }
 
     #[test]

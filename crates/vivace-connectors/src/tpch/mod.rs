@@ -372,29 +372,30 @@ impl TpchTableKind {
         matches!(self, TpchTableKind::Nation | TpchTableKind::Region)
     }
 
-    /// The table's schema as Trino shows it.
+    /// The table's schema as Trino shows it. Trino's tpch connector declares every column
+    /// nullable (`is_nullable = YES`), although the generator never produces a NULL.
     fn trino_schema(self, naming: ColumnNaming) -> SchemaRef {
-        let fields: Vec<Field> = self
-            .columns()
-            .iter()
-            .map(|c| {
-                let name = match naming {
-                    ColumnNaming::Simplified => c.name.to_string(),
-                    ColumnNaming::Standard => format!("{}{}", self.prefix(), c.name),
-                };
-                match c.trino_type {
-                    Bigint => Field::new(name, DataType::Int64, false),
-                    Integer => Field::new(name, DataType::Int32, false),
-                    Double => Field::new(name, DataType::Float64, false),
-                    Date => Field::new(name, DataType::Date32, false),
-                    Varchar(n) => {
-                        Field::new(name, DataType::Utf8View, false).with_metadata(HashMap::from([
-                            (TRINO_TYPE_METADATA_KEY.to_string(), format!("varchar({n})")),
-                        ]))
+        let fields: Vec<Field> =
+            self.columns()
+                .iter()
+                .map(|c| {
+                    let name = match naming {
+                        ColumnNaming::Simplified => c.name.to_string(),
+                        ColumnNaming::Standard => format!("{}{}", self.prefix(), c.name),
+                    };
+                    match c.trino_type {
+                        Bigint => Field::new(name, DataType::Int64, true),
+                        Integer => Field::new(name, DataType::Int32, true),
+                        Double => Field::new(name, DataType::Float64, true),
+                        Date => Field::new(name, DataType::Date32, true),
+                        Varchar(n) => {
+                            Field::new(name, DataType::Utf8View, true).with_metadata(HashMap::from(
+                                [(TRINO_TYPE_METADATA_KEY.to_string(), format!("varchar({n})"))],
+                            ))
+                        }
                     }
-                }
-            })
-            .collect();
+                })
+                .collect();
         Arc::new(Schema::new(fields))
     }
 

@@ -18,7 +18,6 @@ pub struct ServerProcess {
     pub url: String,
 }
 
-/// A free port on 127.0.0.1.
 /// A client of the server at `url` as `user`, with tpch.tiny as defaults.
 pub fn tpch_client(url: &str, user: &str) -> Client {
     Client::new(
@@ -33,6 +32,7 @@ pub fn tpch_client(url: &str, user: &str) -> Client {
     .expect("client for a local server")
 }
 
+/// A free port on 127.0.0.1.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())

@@ -1,12 +1,15 @@
-//! The `system` catalog: `runtime` (nodes, queries) and `metadata` (catalogs, table comments,
-//! materialized views), built from the engine's live state whenever they are scanned.
+//! The `system` catalog: `runtime` (nodes, queries), `metadata` (catalogs, table comments,
+//! materialized views) and `jdbc` (what the JDBC driver reads), built from the engine's live
+//! state whenever they are scanned.
+
+mod jdbc;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Weak};
 
 use arrow::array::{
     ArrayRef, BooleanBuilder, Int64Builder, ListBuilder, RecordBatch, StringBuilder,
-    TimestampMillisecondBuilder,
+    TimestampMillisecondBuilder, new_empty_array,
 };
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use async_trait::async_trait;
@@ -83,7 +86,7 @@ impl TableProvider for SnapshotTable {
     }
 
     fn table_type(&self) -> TableType {
-        TableType::View
+        TableType::Base
     }
 
     async fn scan(
@@ -115,7 +118,7 @@ pub struct SystemCatalog {
 
 #[derive(Debug)]
 struct SystemSchema {
-    tables: HashMap<&'static str, Arc<SnapshotTable>>,
+    tables: HashMap<&'static str, Arc<dyn TableProvider>>,
 }
 
 #[async_trait]
@@ -127,10 +130,7 @@ impl SchemaProvider for SystemSchema {
     }
 
     async fn table(&self, name: &str) -> DfResult<Option<Arc<dyn TableProvider>>> {
-        Ok(self
-            .tables
-            .get(name)
-            .map(|t| Arc::clone(t) as Arc<dyn TableProvider>))
+        Ok(self.tables.get(name).map(Arc::clone))
     }
 
     fn table_exist(&self, name: &str) -> bool {
@@ -400,7 +400,11 @@ impl SystemCatalog {
                 text("storage_schema"),
                 text("storage_table"),
                 text("freshness"),
-                text("owner"),
+                Field::new(
+                    "last_fresh_time",
+                    DataType::Timestamp(TimeUnit::Nanosecond, Some(Arc::from("UTC"))),
+                    true,
+                ),
                 text("comment"),
                 text("definition"),
             ]
@@ -409,28 +413,43 @@ impl SystemCatalog {
         let materialized_views = table(
             view_fields(),
             Arc::new(move |_| {
-                let t: Vec<StringBuilder> = (0..10).map(|_| StringBuilder::new()).collect();
-                Ok(RecordBatch::try_new(
-                    Arc::new(Schema::new(view_fields())),
-                    strings(t),
-                )?)
+                let schema = Arc::new(Schema::new(view_fields()));
+                let columns = schema
+                    .fields()
+                    .iter()
+                    .map(|f| new_empty_array(f.data_type()))
+                    .collect();
+                Ok(RecordBatch::try_new(schema, columns)?)
             }),
         );
 
         let runtime = SystemSchema {
-            tables: HashMap::from([("nodes", nodes), ("queries", queries_table)]),
+            tables: HashMap::from([
+                ("nodes", nodes as Arc<dyn TableProvider>),
+                ("queries", queries_table),
+            ]),
         };
         let metadata = SystemSchema {
             tables: HashMap::from([
-                ("catalogs", catalogs_table),
+                ("catalogs", catalogs_table as Arc<dyn TableProvider>),
                 ("table_comments", comments_table),
                 ("materialized_views", materialized_views),
             ]),
+        };
+        let jdbc = SystemSchema {
+            tables: jdbc::JdbcTable::ALL
+                .into_iter()
+                .map(|kind| {
+                    let table = jdbc::JdbcSystemTable::new(kind, Weak::clone(&catalogs));
+                    (kind.name(), Arc::new(table) as Arc<dyn TableProvider>)
+                })
+                .collect(),
         };
         SystemCatalog {
             schemas: HashMap::from([
                 ("runtime", Arc::new(runtime)),
                 ("metadata", Arc::new(metadata)),
+                ("jdbc", Arc::new(jdbc)),
             ]),
         }
     }

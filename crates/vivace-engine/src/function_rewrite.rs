@@ -1,0 +1,338 @@
+//! Trino functions that DataFusion has under another name or shape, rewritten in the parsed
+//! SQL before planning. Only rewrites whose result matches Trino's documented semantics live
+//! here; a function that needs different behaviour gets its own UDF instead.
+//!
+//! - renames: `arbitrary` → `any_value`, `variance` → `var_samp`, `approx_percentile` →
+//!   `approx_percentile_cont`, `sequence` → `generate_series` (both ends included, as in
+//!   Trino), `split(s, d)` → `string_to_array`, `transform(a, x -> ...)` → `array_transform`,
+//!   `filter(a, x -> ...)` → `array_filter`;
+//! - `if(c, a [, b])` → `CASE WHEN c THEN a [ELSE b] END`;
+//! - `count_if(c)` → `count(CASE WHEN c THEN 1 END)`;
+//! - `max_by(x, y)` / `min_by(x, y)` → `first_value(x ORDER BY y DESC|ASC) FILTER (WHERE y IS
+//!   NOT NULL)`;
+//! - `listagg(x, sep) WITHIN GROUP (ORDER BY o)` → `string_agg(x, sep ORDER BY o)`;
+//! - date fields (`year`, `month`, `day`, `hour`, `day_of_week`, ...) → `CAST(date_part(f, x)
+//!   AS BIGINT)`, with Trino's ISO weekday (Monday is 1).
+
+use std::ops::ControlFlow;
+
+use datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken;
+use datafusion::sql::sqlparser::ast::{
+    CaseWhen, CastKind, DataType, Expr, Function, FunctionArg, FunctionArgExpr,
+    FunctionArgumentClause, FunctionArgumentList, FunctionArguments, Ident, ObjectName,
+    ObjectNamePart, OrderByExpr, OrderByOptions, Value, VisitorMut,
+};
+use datafusion::sql::sqlparser::tokenizer::Span;
+use vivace_common::ErrorCode;
+
+use crate::error::{EngineError, SqlLocation};
+
+/// The visitor applying every function rewrite.
+pub(crate) struct FunctionRewrites;
+
+/// The lower-cased name of an unqualified, unquoted function.
+fn simple_name(function: &Function) -> Option<String> {
+    match function.name.0.as_slice() {
+        [ObjectNamePart::Identifier(ident)] if ident.quote_style.is_none() => {
+            Some(ident.value.to_lowercase())
+        }
+        _ => None,
+    }
+}
+
+/// The arguments of a call with only plain positional arguments.
+fn plain_arguments(function: &Function) -> Option<Vec<Expr>> {
+    let FunctionArguments::List(list) = &function.args else {
+        return None;
+    };
+    if list.duplicate_treatment.is_some() || !list.clauses.is_empty() {
+        return None;
+    }
+    list.args
+        .iter()
+        .map(|arg| match arg {
+            FunctionArg::Unnamed(FunctionArgExpr::Expr(expr)) => Some(expr.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn set_name(function: &mut Function, name: &str) {
+    function.name = ObjectName(vec![ObjectNamePart::Identifier(Ident::new(name))]);
+}
+
+fn set_arguments(function: &mut Function, args: Vec<Expr>, clauses: Vec<FunctionArgumentClause>) {
+    function.args = FunctionArguments::List(FunctionArgumentList {
+        duplicate_treatment: None,
+        args: args
+            .into_iter()
+            .map(|e| FunctionArg::Unnamed(FunctionArgExpr::Expr(e)))
+            .collect(),
+        clauses,
+    });
+}
+
+fn string(text: &str) -> Expr {
+    Expr::Value(Value::SingleQuotedString(text.to_string()).into())
+}
+
+fn case_when(condition: Expr, result: Expr, otherwise: Option<Expr>) -> Expr {
+    Expr::Case {
+        case_token: AttachedToken::empty(),
+        end_token: AttachedToken::empty(),
+        operand: None,
+        conditions: vec![CaseWhen { condition, result }],
+        else_result: otherwise.map(Box::new),
+    }
+}
+
+fn location(function: &Function) -> Option<SqlLocation> {
+    let span: Span = match function.name.0.first() {
+        Some(ObjectNamePart::Identifier(ident)) => ident.span,
+        _ => return None,
+    };
+    (span.start.line > 0).then_some(SqlLocation {
+        line: span.start.line as u32,
+        column: span.start.column as u32,
+    })
+}
+
+fn wrong_arguments(function: &Function, name: &str, expected: &str) -> EngineError {
+    EngineError::at(
+        ErrorCode::FUNCTION_NOT_FOUND,
+        format!("Unexpected parameters for function {name}. Expected: {name}({expected})"),
+        location(function),
+    )
+}
+
+/// The `date_part` field for a Trino date-field function.
+fn date_field(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "year" => "year",
+        "quarter" => "quarter",
+        "month" => "month",
+        "week" | "week_of_year" => "week",
+        "day" | "day_of_month" => "day",
+        "day_of_week" | "dow" => "isodow",
+        "day_of_year" | "doy" => "doy",
+        "year_of_week" | "yow" => "isoyear",
+        "hour" => "hour",
+        "minute" => "minute",
+        "second" => "second",
+        _ => return None,
+    })
+}
+
+/// Rewrites one call; `Ok(None)` leaves it alone.
+fn rewrite(function: &mut Function) -> Result<Option<Expr>, EngineError> {
+    let Some(name) = simple_name(function) else {
+        return Ok(None);
+    };
+    let renamed = match name.as_str() {
+        "arbitrary" => Some("any_value"),
+        "variance" => Some("var_samp"),
+        "approx_percentile" => Some("approx_percentile_cont"),
+        "sequence" => Some("generate_series"),
+        "transform" => Some("array_transform"),
+        "filter" => Some("array_filter"),
+        _ => None,
+    };
+    if let Some(target) = renamed {
+        set_name(function, target);
+        return Ok(None);
+    }
+    let windowed = function.over.is_some() || function.filter.is_some();
+    match name.as_str() {
+        "split" => {
+            if let Some(args) = plain_arguments(function)
+                && args.len() == 2
+            {
+                set_name(function, "string_to_array");
+            }
+            Ok(None)
+        }
+        "if" => {
+            let args = plain_arguments(function)
+                .filter(|a| (2..=3).contains(&a.len()))
+                .ok_or_else(|| wrong_arguments(function, "if", "boolean, T[, T]"))?;
+            let mut args = args.into_iter();
+            let (Some(condition), Some(then)) = (args.next(), args.next()) else {
+                return Err(wrong_arguments(function, "if", "boolean, T[, T]"));
+            };
+            Ok(Some(case_when(condition, then, args.next())))
+        }
+        "count_if" if !windowed => {
+            let Some([condition]) =
+                plain_arguments(function).and_then(|a| <[Expr; 1]>::try_from(a).ok())
+            else {
+                return Err(wrong_arguments(function, "count_if", "boolean"));
+            };
+            let one = Expr::Value(Value::Number("1".to_string(), false).into());
+            set_name(function, "count");
+            set_arguments(function, vec![case_when(condition, one, None)], vec![]);
+            Ok(None)
+        }
+        "max_by" | "min_by" if !windowed => {
+            let args = plain_arguments(function)
+                .filter(|a| a.len() == 2)
+                .ok_or_else(|| wrong_arguments(function, &name, "V, K"))?;
+            let mut args = args.into_iter();
+            let (Some(value), Some(key)) = (args.next(), args.next()) else {
+                return Err(wrong_arguments(function, &name, "V, K"));
+            };
+            let order = OrderByExpr {
+                expr: key.clone(),
+                options: OrderByOptions {
+                    asc: Some(name == "min_by"),
+                    nulls_first: None,
+                },
+                with_fill: None,
+            };
+            set_name(function, "first_value");
+            set_arguments(
+                function,
+                vec![value],
+                vec![FunctionArgumentClause::OrderBy(vec![order])],
+            );
+            function.filter = Some(Box::new(Expr::IsNotNull(Box::new(key))));
+            Ok(None)
+        }
+        "listagg" if function.over.is_none() => {
+            let FunctionArguments::List(list) = &function.args else {
+                return Ok(None);
+            };
+            if list
+                .clauses
+                .iter()
+                .any(|c| matches!(c, FunctionArgumentClause::OnOverflow(_)))
+            {
+                return Err(EngineError::at(
+                    ErrorCode::NOT_SUPPORTED,
+                    "LISTAGG ... ON OVERFLOW is not supported",
+                    location(function),
+                ));
+            }
+            let mut args: Vec<Expr> = list
+                .args
+                .iter()
+                .map(|arg| match arg {
+                    FunctionArg::Unnamed(FunctionArgExpr::Expr(expr)) => Some(expr.clone()),
+                    _ => None,
+                })
+                .collect::<Option<Vec<_>>>()
+                .filter(|a| (1..=2).contains(&a.len()))
+                .ok_or_else(|| wrong_arguments(function, "listagg", "varchar[, varchar]"))?;
+            if args.len() == 1 {
+                args.push(string(""));
+            }
+            let order = std::mem::take(&mut function.within_group);
+            let clauses = if order.is_empty() {
+                vec![]
+            } else {
+                vec![FunctionArgumentClause::OrderBy(order)]
+            };
+            set_name(function, "string_agg");
+            set_arguments(function, args, clauses);
+            Ok(None)
+        }
+        other => {
+            let Some(field) = date_field(other) else {
+                return Ok(None);
+            };
+            let Some(args) = plain_arguments(function).filter(|a| a.len() == 1) else {
+                return Ok(None);
+            };
+            let mut call = function.clone();
+            set_name(&mut call, "date_part");
+            set_arguments(&mut call, vec![string(field), args[0].clone()], vec![]);
+            Ok(Some(Expr::Cast {
+                kind: CastKind::Cast,
+                expr: Box::new(Expr::Function(call)),
+                data_type: DataType::BigInt(None),
+                array: false,
+                format: None,
+            }))
+        }
+    }
+}
+
+impl VisitorMut for FunctionRewrites {
+    type Break = EngineError;
+
+    fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<EngineError> {
+        let Expr::Function(function) = expr else {
+            return ControlFlow::Continue(());
+        };
+        match rewrite(function) {
+            Ok(Some(replacement)) => {
+                *expr = replacement;
+                ControlFlow::Continue(())
+            }
+            Ok(None) => ControlFlow::Continue(()),
+            Err(error) => ControlFlow::Break(error),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use datafusion::sql::sqlparser::ast::VisitMut;
+    use datafusion::sql::sqlparser::dialect::GenericDialect;
+    use datafusion::sql::sqlparser::parser::Parser;
+
+    use super::*;
+
+    fn rewritten(sql: &str) -> String {
+        let mut statement = Parser::parse_sql(&GenericDialect {}, sql)
+            .unwrap()
+            .remove(0);
+        let flow = statement.visit(&mut FunctionRewrites);
+        assert!(flow.is_continue(), "{sql}");
+        statement.to_string()
+    }
+
+    #[test]
+    fn trino_functions_become_datafusion_forms() {
+        assert_eq!(
+            rewritten("SELECT if(a > 1, 'x'), IF(b, 1, 2) FROM t"),
+            "SELECT CASE WHEN a > 1 THEN 'x' END, CASE WHEN b THEN 1 ELSE 2 END FROM t"
+        );
+        assert_eq!(
+            rewritten("SELECT count_if(a > 1), arbitrary(b), variance(c) FROM t"),
+            "SELECT count(CASE WHEN a > 1 THEN 1 END), any_value(b), var_samp(c) FROM t"
+        );
+        assert_eq!(
+            rewritten("SELECT max_by(name, price), min_by(name, price) FROM t"),
+            "SELECT first_value(name ORDER BY price DESC) FILTER (WHERE price IS NOT NULL), \
+             first_value(name ORDER BY price ASC) FILTER (WHERE price IS NOT NULL) FROM t"
+        );
+        assert_eq!(
+            rewritten("SELECT listagg(name, ', ') WITHIN GROUP (ORDER BY name) FROM t"),
+            "SELECT string_agg(name, ', ' ORDER BY name) FROM t"
+        );
+        assert_eq!(
+            rewritten("SELECT year(d), day_of_week(d), \"year\"(d) FROM t"),
+            "SELECT CAST(date_part('year', d) AS BIGINT), CAST(date_part('isodow', d) AS BIGINT), \"year\"(d) FROM t"
+        );
+        assert_eq!(
+            rewritten("SELECT sequence(1, 5), split('a,b', ',') FROM t"),
+            "SELECT generate_series(1, 5), string_to_array('a,b', ',') FROM t"
+        );
+    }
+
+    #[test]
+    fn wrong_argument_counts_are_named() {
+        let mut statement = Parser::parse_sql(&GenericDialect {}, "SELECT if(a)")
+            .unwrap()
+            .remove(0);
+        let flow = statement.visit(&mut FunctionRewrites);
+        let ControlFlow::Break(EngineError::Query { code, message, .. }) = flow else {
+            panic!("not refused");
+        };
+        assert_eq!(code, ErrorCode::FUNCTION_NOT_FOUND);
+        assert!(
+            message.contains("Expected: if(boolean, T[, T])"),
+            "{message}"
+        );
+    }
+}
