@@ -1,8 +1,8 @@
 //! `information_schema` inside every catalog, with Trino's tables and columns.
 //!
-//! Tables are built when scanned, from the catalog's live metadata. Equality filters on the
-//! schema and table name are used to read only the tables asked for, so `SHOW COLUMNS` on one
-//! table does not open every table of a large catalog.
+//! Tables are built when scanned, from the catalog's live metadata. Filters on the schema and
+//! table name ([`crate::metadata_filter`]) are used to read only the tables asked for, so
+//! `SHOW COLUMNS` on one table does not open every table of a large catalog.
 
 use std::sync::Arc;
 
@@ -10,13 +10,14 @@ use arrow::array::{ArrayRef, Int64Builder, RecordBatch, StringBuilder};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use async_trait::async_trait;
 use datafusion::catalog::{CatalogProvider, SchemaProvider, Session, TableProvider};
-use datafusion::common::{Result as DfResult, ScalarValue, not_impl_err};
+use datafusion::common::{Result as DfResult, not_impl_err};
 use datafusion::datasource::TableType;
 use datafusion::datasource::memory::MemorySourceConfig;
-use datafusion::logical_expr::{BinaryExpr, Expr, Operator, TableProviderFilterPushDown};
+use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
 use tracing::warn;
 
+use crate::metadata_filter::{NameFilter, NamePart};
 use crate::types::trino_type_of_field;
 
 /// The schema's name.
@@ -30,11 +31,17 @@ enum InfoTable {
     Columns,
     Views,
     TablePrivileges,
+    Roles,
+    ApplicableRoles,
+    EnabledRoles,
 }
 
 impl InfoTable {
-    const ALL: [InfoTable; 5] = [
+    const ALL: [InfoTable; 8] = [
+        InfoTable::ApplicableRoles,
         InfoTable::Columns,
+        InfoTable::EnabledRoles,
+        InfoTable::Roles,
         InfoTable::Schemata,
         InfoTable::TablePrivileges,
         InfoTable::Tables,
@@ -48,6 +55,9 @@ impl InfoTable {
             InfoTable::Columns => "columns",
             InfoTable::Views => "views",
             InfoTable::TablePrivileges => "table_privileges",
+            InfoTable::Roles => "roles",
+            InfoTable::ApplicableRoles => "applicable_roles",
+            InfoTable::EnabledRoles => "enabled_roles",
         }
     }
 
@@ -91,6 +101,13 @@ impl InfoTable {
                 text("privilege_type"),
                 text("is_grantable"),
                 text("with_hierarchy"),
+            ],
+            InfoTable::Roles | InfoTable::EnabledRoles => vec![text("role_name")],
+            InfoTable::ApplicableRoles => vec![
+                text("grantee"),
+                text("grantee_type"),
+                text("role_name"),
+                text("is_grantable"),
             ],
         };
         Arc::new(Schema::new(fields))
@@ -156,54 +173,13 @@ struct InfoSchemaTable {
     catalog: Arc<dyn CatalogProvider>,
 }
 
-/// Equality constraints found in the filters.
-#[derive(Debug, Default)]
-struct Constraints {
-    catalog: Option<String>,
-    schema: Option<String>,
-    table: Option<String>,
-}
-
-impl Constraints {
-    fn from_filters(filters: &[Expr]) -> Self {
-        let mut constraints = Constraints::default();
-        for filter in filters {
-            collect_equalities(filter, &mut constraints);
-        }
-        constraints
-    }
-}
-
-fn collect_equalities(expr: &Expr, constraints: &mut Constraints) {
-    let Expr::BinaryExpr(BinaryExpr { left, op, right }) = expr else {
-        return;
-    };
-    match op {
-        Operator::And => {
-            collect_equalities(left, constraints);
-            collect_equalities(right, constraints);
-        }
-        Operator::Eq => {
-            let (column, value) = match (left.as_ref(), right.as_ref()) {
-                (Expr::Column(c), Expr::Literal(v, _)) | (Expr::Literal(v, _), Expr::Column(c)) => {
-                    (c, v)
-                }
-                _ => return,
-            };
-            let text = match value {
-                ScalarValue::Utf8(Some(s))
-                | ScalarValue::Utf8View(Some(s))
-                | ScalarValue::LargeUtf8(Some(s)) => s.clone(),
-                _ => return,
-            };
-            match column.name.as_str() {
-                "table_catalog" | "catalog_name" => constraints.catalog = Some(text),
-                "table_schema" | "schema_name" => constraints.schema = Some(text),
-                "table_name" => constraints.table = Some(text),
-                _ => {}
-            }
-        }
-        _ => {}
+/// Which part of a name the `information_schema` columns hold.
+fn name_part(column: &str) -> Option<NamePart> {
+    match column {
+        "table_catalog" | "catalog_name" => Some(NamePart::Catalog),
+        "table_schema" | "schema_name" => Some(NamePart::Schema),
+        "table_name" => Some(NamePart::Table),
+        _ => None,
     }
 }
 
@@ -231,8 +207,8 @@ impl TableProvider for InfoSchemaTable {
         filters: &[Expr],
         _limit: Option<usize>,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
-        let constraints = Constraints::from_filters(filters);
-        let batch = self.build(&constraints).await?;
+        let names = NameFilter::from_filters(filters, name_part);
+        let batch = self.build(&names).await?;
         let exec = MemorySourceConfig::try_new_exec(
             &[vec![batch]],
             self.kind.schema(),
@@ -250,23 +226,17 @@ struct Listed {
 }
 
 impl InfoSchemaTable {
-    fn schema_names(&self, constraints: &Constraints) -> Vec<String> {
-        if constraints
-            .catalog
-            .as_ref()
-            .is_some_and(|c| *c != self.catalog_name)
-        {
+    fn schema_names(&self, names: &NameFilter) -> Vec<String> {
+        if !names.catalog_matches(&self.catalog_name) {
             return vec![];
         }
-        let mut names = self.catalog.schema_names();
-        if !names.iter().any(|n| n == INFORMATION_SCHEMA) {
-            names.push(INFORMATION_SCHEMA.to_string());
+        let mut schemas = self.catalog.schema_names();
+        if !schemas.iter().any(|n| n == INFORMATION_SCHEMA) {
+            schemas.push(INFORMATION_SCHEMA.to_string());
         }
-        names.sort();
-        match &constraints.schema {
-            Some(wanted) => names.into_iter().filter(|n| n == wanted).collect(),
-            None => names,
-        }
+        schemas.sort();
+        schemas.retain(|s| names.schema_matches(s));
+        schemas
     }
 
     fn schema_provider(&self, schema: &str) -> Option<Arc<dyn SchemaProvider>> {
@@ -280,19 +250,23 @@ impl InfoSchemaTable {
         }
     }
 
-    async fn list_tables(&self, constraints: &Constraints, load: bool) -> Vec<Listed> {
+    async fn list_tables(&self, names: &NameFilter, load: bool) -> Vec<Listed> {
         let mut listed = Vec::new();
-        for schema in self.schema_names(constraints) {
+        for schema in self.schema_names(names) {
             let Some(provider) = self.schema_provider(&schema) else {
                 continue;
             };
-            let mut names = match &constraints.table {
-                Some(table) if provider.table_exist(table) => vec![table.clone()],
-                Some(_) => vec![],
+            let mut tables: Vec<String> = match names.tables() {
+                Some(wanted) => wanted
+                    .iter()
+                    .filter(|t| provider.table_exist(t))
+                    .cloned()
+                    .collect(),
                 None => provider.table_names(),
             };
-            names.sort();
-            for name in names {
+            tables.sort();
+            tables.dedup();
+            for name in tables {
                 let table = if load {
                     match provider.table(&name).await {
                         Ok(Some(table)) => Some(table),
@@ -316,13 +290,13 @@ impl InfoSchemaTable {
         listed
     }
 
-    async fn build(&self, constraints: &Constraints) -> DfResult<RecordBatch> {
+    async fn build(&self, names: &NameFilter) -> DfResult<RecordBatch> {
         let schema = self.kind.schema();
         let columns_for = |n: usize| (0..n).map(|_| StringBuilder::new()).collect::<Vec<_>>();
         let arrays: Vec<ArrayRef> = match self.kind {
             InfoTable::Schemata => {
                 let mut columns = columns_for(2);
-                for name in self.schema_names(constraints) {
+                for name in self.schema_names(names) {
                     columns[0].append_value(&self.catalog_name);
                     columns[1].append_value(name);
                 }
@@ -330,7 +304,7 @@ impl InfoSchemaTable {
             }
             InfoTable::Tables => {
                 let mut columns = columns_for(5);
-                for table in self.list_tables(constraints, true).await {
+                for table in self.list_tables(names, true).await {
                     let table_type = match table.provider.as_ref().map(|p| p.table_type()) {
                         Some(TableType::View) if table.schema != INFORMATION_SCHEMA => "VIEW",
                         _ => "BASE TABLE",
@@ -345,7 +319,7 @@ impl InfoSchemaTable {
             }
             InfoTable::Views => {
                 let mut columns = columns_for(4);
-                for table in self.list_tables(constraints, true).await {
+                for table in self.list_tables(names, true).await {
                     let Some(provider) = &table.provider else {
                         continue;
                     };
@@ -364,7 +338,7 @@ impl InfoSchemaTable {
             InfoTable::Columns => {
                 let mut text = columns_for(9);
                 let mut ordinal = Int64Builder::new();
-                for table in self.list_tables(constraints, true).await {
+                for table in self.list_tables(names, true).await {
                     let Some(provider) = &table.provider else {
                         continue;
                     };
@@ -385,7 +359,12 @@ impl InfoSchemaTable {
                 arrays.insert(4, Arc::new(ordinal.finish()));
                 arrays
             }
-            InfoTable::TablePrivileges => finish(columns_for(10)),
+            // No privileges are granted and no roles exist (`SET ROLE` takes only ALL or
+            // NONE), so these tables have their columns and no rows.
+            InfoTable::TablePrivileges
+            | InfoTable::Roles
+            | InfoTable::ApplicableRoles
+            | InfoTable::EnabledRoles => finish(columns_for(schema.fields().len())),
         };
         Ok(RecordBatch::try_new(schema, arrays)?)
     }

@@ -21,6 +21,7 @@ mod explain_io;
 mod function_rewrite;
 pub mod functions;
 pub mod information_schema;
+mod metadata_filter;
 mod procedures;
 pub mod query;
 pub mod rewrite;

@@ -2,9 +2,9 @@
 //! `getSchemas`, `getTables`, `getColumns`, `getTypeInfo`, ...), with Trino's columns and
 //! values. Tables the driver only reads with `LIMIT 0` exist with their columns and no rows.
 //!
-//! Equality and wildcard-free `LIKE` filters on the catalog, schema and table name narrow what
-//! is listed, so `getColumns` on one table does not open every table of every catalog; the
-//! filters are still applied by the engine afterwards.
+//! Filters on the catalog, schema and table name narrow what is listed
+//! ([`crate::metadata_filter`]), so `getColumns` on one table does not open every table of
+//! every catalog.
 
 use std::sync::{Arc, Weak};
 
@@ -15,12 +15,13 @@ use datafusion::catalog::{Session, TableProvider};
 use datafusion::common::{Result as DfResult, ScalarValue};
 use datafusion::datasource::TableType;
 use datafusion::datasource::memory::MemorySourceConfig;
-use datafusion::logical_expr::{BinaryExpr, Expr, Like, Operator, TableProviderFilterPushDown};
+use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
 use tracing::warn;
 use vivace_protocol::TrinoType;
 
 use crate::catalog::CatalogManager;
+use crate::metadata_filter::{NameFilter, NamePart};
 use crate::types::trino_type_of_field;
 
 /// `java.sql.Types` codes Trino reports.
@@ -326,7 +327,7 @@ impl TableProvider for JdbcSystemTable {
         filters: &[Expr],
         _limit: Option<usize>,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
-        let names = NameFilter::from_filters(filters);
+        let names = NameFilter::from_filters(filters, name_part);
         let rows = match self.catalogs.upgrade() {
             Some(manager) => self.rows(&manager, &names).await,
             None => Vec::new(),
@@ -341,6 +342,16 @@ impl TableProvider for JdbcSystemTable {
 }
 
 type Row = Vec<ScalarValue>;
+
+/// Which part of a name the `system.jdbc` columns hold.
+fn name_part(column: &str) -> Option<NamePart> {
+    match column {
+        "table_cat" | "table_catalog" => Some(NamePart::Catalog),
+        "table_schem" => Some(NamePart::Schema),
+        "table_name" => Some(NamePart::Table),
+        _ => None,
+    }
+}
 
 impl JdbcSystemTable {
     async fn rows(&self, manager: &CatalogManager, names: &NameFilter) -> Vec<Row> {
@@ -427,9 +438,12 @@ async fn list_tables(manager: &CatalogManager, names: &NameFilter) -> Vec<Listed
             let Some(provider) = catalog.provider.schema(&schema) else {
                 continue;
             };
-            let mut tables = match &names.table {
-                Some(table) if provider.table_exist(table) => vec![table.clone()],
-                Some(_) => Vec::new(),
+            let mut tables = match names.tables() {
+                Some(wanted) => wanted
+                    .iter()
+                    .filter(|t| provider.table_exist(t))
+                    .cloned()
+                    .collect(),
                 None => provider.table_names(),
             };
             tables.sort();
@@ -672,122 +686,9 @@ fn to_batch(schema: SchemaRef, rows: Vec<Row>) -> DfResult<RecordBatch> {
     Ok(RecordBatch::try_new(schema, columns)?)
 }
 
-/// Exact names the filters ask for: `col = 'x'`, or `col LIKE 'x'` without wildcards (the
-/// JDBC driver sends its name patterns as `LIKE ... ESCAPE '\'`).
-#[derive(Debug, Default)]
-struct NameFilter {
-    catalog: Option<String>,
-    schema: Option<String>,
-    table: Option<String>,
-}
-
-impl NameFilter {
-    fn from_filters(filters: &[Expr]) -> Self {
-        let mut names = NameFilter::default();
-        for filter in filters {
-            names.collect(filter);
-        }
-        names
-    }
-
-    fn collect(&mut self, expr: &Expr) {
-        let (column, value) = match expr {
-            Expr::BinaryExpr(BinaryExpr {
-                left,
-                op: Operator::And,
-                right,
-            }) => {
-                self.collect(left);
-                self.collect(right);
-                return;
-            }
-            Expr::BinaryExpr(BinaryExpr {
-                left,
-                op: Operator::Eq,
-                right,
-            }) => match (left.as_ref(), right.as_ref()) {
-                (Expr::Column(c), Expr::Literal(v, _)) | (Expr::Literal(v, _), Expr::Column(c)) => {
-                    match string_value(v) {
-                        Some(s) => (c, s),
-                        None => return,
-                    }
-                }
-                _ => return,
-            },
-            Expr::Like(Like {
-                negated: false,
-                expr,
-                pattern,
-                escape_char,
-                case_insensitive: false,
-            }) => match (expr.as_ref(), pattern.as_ref()) {
-                (Expr::Column(c), Expr::Literal(v, _)) => {
-                    match string_value(v).and_then(|p| literal_of_pattern(&p, *escape_char)) {
-                        Some(s) => (c, s),
-                        None => return,
-                    }
-                }
-                _ => return,
-            },
-            _ => return,
-        };
-        match column.name.as_str() {
-            "table_cat" | "table_catalog" => self.catalog = Some(value),
-            "table_schem" => self.schema = Some(value),
-            "table_name" => self.table = Some(value),
-            _ => {}
-        }
-    }
-
-    fn catalog_matches(&self, name: &str) -> bool {
-        self.catalog.as_deref().is_none_or(|c| c == name)
-    }
-
-    fn schema_matches(&self, name: &str) -> bool {
-        self.schema.as_deref().is_none_or(|s| s == name)
-    }
-}
-
-fn string_value(value: &ScalarValue) -> Option<String> {
-    match value {
-        ScalarValue::Utf8(Some(s))
-        | ScalarValue::Utf8View(Some(s))
-        | ScalarValue::LargeUtf8(Some(s)) => Some(s.clone()),
-        _ => None,
-    }
-}
-
-/// The string a LIKE pattern matches when it has no unescaped wildcard.
-fn literal_of_pattern(pattern: &str, escape: Option<char>) -> Option<String> {
-    let mut literal = String::with_capacity(pattern.len());
-    let mut chars = pattern.chars();
-    while let Some(c) = chars.next() {
-        if Some(c) == escape {
-            literal.push(chars.next()?);
-        } else if c == '%' || c == '_' {
-            return None;
-        } else {
-            literal.push(c);
-        }
-    }
-    Some(literal)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn like_patterns_without_wildcards_are_names() {
-        assert_eq!(
-            literal_of_pattern(r"my\_schema", Some('\\')),
-            Some("my_schema".to_string())
-        );
-        assert_eq!(literal_of_pattern("t%", Some('\\')), None);
-        assert_eq!(literal_of_pattern("a_b", None), None);
-        assert_eq!(literal_of_pattern("plain", None), Some("plain".into()));
-        assert_eq!(literal_of_pattern(r"ends\", Some('\\')), None);
-    }
 
     #[test]
     fn sizes_follow_trino() {
