@@ -181,7 +181,7 @@ impl Client {
                 continue;
             }
             let mut update = SessionUpdate::default();
-            update.read(response.headers());
+            crate::session::read_update(&mut update, response.headers());
             let body = response
                 .text()
                 .await

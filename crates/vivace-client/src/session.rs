@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use reqwest::header::HeaderMap;
 use vivace_protocol::ProtocolHeaders;
+pub use vivace_protocol::SessionUpdate;
 
 const HEADERS: ProtocolHeaders = ProtocolHeaders::Trino;
 
@@ -33,29 +34,6 @@ pub struct ClientSession {
     pub prepared_statements: BTreeMap<String, String>,
     /// The open transaction, if any.
     pub transaction_id: Option<String>,
-}
-
-/// Changes to the session a statement asked for, read from its responses' headers.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SessionUpdate {
-    /// `USE catalog.schema` set the catalog.
-    pub set_catalog: Option<String>,
-    /// `USE` set the schema.
-    pub set_schema: Option<String>,
-    /// `SET PATH` set the path.
-    pub set_path: Option<String>,
-    /// `SET SESSION` set these properties.
-    pub set_properties: Vec<(String, String)>,
-    /// `RESET SESSION` cleared these properties.
-    pub reset_properties: Vec<String>,
-    /// `PREPARE` added these statements.
-    pub added_prepared: Vec<(String, String)>,
-    /// `DEALLOCATE PREPARE` removed these statements.
-    pub deallocated_prepared: Vec<String>,
-    /// `START TRANSACTION` opened this transaction.
-    pub started_transaction_id: Option<String>,
-    /// `COMMIT` or `ROLLBACK` ended the transaction.
-    pub clear_transaction_id: bool,
 }
 
 impl ClientSession {
@@ -141,50 +119,50 @@ impl ClientSession {
     }
 }
 
-impl SessionUpdate {
-    /// Adds what one response's headers say.
-    pub(crate) fn read(&mut self, headers: &HeaderMap) {
-        let values = |name: &str| -> Vec<String> {
-            headers
-                .get_all(name)
-                .iter()
-                .filter_map(|value| value.to_str().ok())
-                .map(str::to_string)
-                .collect()
-        };
-        if let Some(catalog) = values(HEADERS.set_catalog()).pop() {
-            self.set_catalog = Some(catalog);
+/// Adds to `update` what one response's headers say.
+pub(crate) fn read_update(update: &mut SessionUpdate, headers: &HeaderMap) {
+    let values = |name: &str| -> Vec<String> {
+        headers
+            .get_all(name)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .map(str::to_string)
+            .collect()
+    };
+    if let Some(catalog) = values(HEADERS.set_catalog()).pop() {
+        update.set_catalog = Some(catalog);
+    }
+    if let Some(schema) = values(HEADERS.set_schema()).pop() {
+        update.set_schema = Some(schema);
+    }
+    if let Some(path) = values(HEADERS.set_path()).pop() {
+        update.set_path = Some(path);
+    }
+    for item in values(HEADERS.set_session()) {
+        if let Some((name, value)) = item.split_once('=') {
+            update
+                .set_properties
+                .push((name.trim().to_string(), decode(value.trim())));
         }
-        if let Some(schema) = values(HEADERS.set_schema()).pop() {
-            self.set_schema = Some(schema);
+    }
+    for name in values(HEADERS.clear_session()) {
+        update.reset_properties.push(name.trim().to_string());
+    }
+    for item in values(HEADERS.added_prepare()) {
+        if let Some((name, sql)) = item.split_once('=') {
+            update
+                .added_prepared
+                .push((decode(name.trim()), decode(sql.trim())));
         }
-        if let Some(path) = values(HEADERS.set_path()).pop() {
-            self.set_path = Some(path);
-        }
-        for item in values(HEADERS.set_session()) {
-            if let Some((name, value)) = item.split_once('=') {
-                self.set_properties
-                    .push((name.trim().to_string(), decode(value.trim())));
-            }
-        }
-        for name in values(HEADERS.clear_session()) {
-            self.reset_properties.push(name.trim().to_string());
-        }
-        for item in values(HEADERS.added_prepare()) {
-            if let Some((name, sql)) = item.split_once('=') {
-                self.added_prepared
-                    .push((decode(name.trim()), decode(sql.trim())));
-            }
-        }
-        for name in values(HEADERS.deallocated_prepare()) {
-            self.deallocated_prepared.push(decode(name.trim()));
-        }
-        if let Some(id) = values(HEADERS.started_transaction_id()).pop() {
-            self.started_transaction_id = Some(id);
-        }
-        if !values(HEADERS.clear_transaction_id()).is_empty() {
-            self.clear_transaction_id = true;
-        }
+    }
+    for name in values(HEADERS.deallocated_prepare()) {
+        update.deallocated_prepared.push(decode(name.trim()));
+    }
+    if let Some(id) = values(HEADERS.started_transaction_id()).pop() {
+        update.started_transaction_id = Some(id);
+    }
+    if !values(HEADERS.clear_transaction_id()).is_empty() {
+        update.clear_transaction_id = true;
     }
 }
 
@@ -220,7 +198,7 @@ mod tests {
             HeaderValue::from_static("q1=SELECT+%3F"),
         );
         let mut update = SessionUpdate::default();
-        update.read(&headers);
+        read_update(&mut update, &headers);
 
         let mut session = ClientSession {
             user: "u".to_string(),

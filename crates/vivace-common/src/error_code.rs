@@ -93,6 +93,7 @@ impl ErrorCode {
         QUERY_REJECTED = 31,
         SCHEMA_NOT_EMPTY = 34,
         ADMINISTRATIVELY_KILLED = 38,
+        INVALID_COLUMN_PROPERTY = 39,
         TYPE_NOT_FOUND = 43,
         CATALOG_NOT_FOUND = 44,
         SCHEMA_NOT_FOUND = 45,

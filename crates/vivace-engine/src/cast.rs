@@ -144,13 +144,7 @@ impl ScalarUDFImpl for TrinoCast {
             args.return_field.data_type(),
             safe,
         )?;
-        if is_scalar {
-            Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
-                &output, 0,
-            )?))
-        } else {
-            Ok(ColumnarValue::Array(output))
-        }
+        crate::functions::columnar(output, is_scalar)
     }
 }
 

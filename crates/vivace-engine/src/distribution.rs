@@ -4,7 +4,8 @@
 //! (by `vivace-cluster`, on a coordinator), each read-only query over connectors whose scans
 //! can run anywhere asks it for a session state whose physical planner splits the plan into
 //! stages on the cluster's workers. When such a run fails before any row reached the client,
-//! the engine asks whether a worker was lost and, if so, plans and runs the query again.
+//! the engine asks whether the failure was the cluster's (a lost worker, a broken connection
+//! between nodes) and, if so, plans and runs the query again.
 
 use std::fmt::Debug;
 use std::sync::Arc;
@@ -13,7 +14,7 @@ use async_trait::async_trait;
 use datafusion::execution::context::SessionState;
 use datafusion::physical_plan::ExecutionPlan;
 
-use crate::error::EngineResult;
+use crate::error::{EngineError, EngineResult};
 
 /// Facts about one query that travel with its plan to the workers.
 #[derive(Debug, Clone)]
@@ -49,7 +50,8 @@ pub trait DistributedQuery: Send + Sync {
     /// up to the cluster's queueing limit, then fails with `NO_NODES_AVAILABLE`.
     async fn attempt_state(&mut self, local: &SessionState) -> EngineResult<Option<SessionState>>;
 
-    /// After an attempt failed: checks the workers it used and keeps the lost ones out of later
-    /// attempts. True when a worker was lost, so running again may succeed.
-    async fn worker_lost(&mut self) -> bool;
+    /// After an attempt failed with `error`: checks the workers it used and keeps the lost ones
+    /// out of later attempts. True when the failure was the cluster's rather than the query's
+    /// (a worker was lost, or a connection between nodes broke), so running again may succeed.
+    async fn may_retry(&mut self, error: &EngineError) -> bool;
 }

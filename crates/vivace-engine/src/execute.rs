@@ -1,5 +1,8 @@
 //! Runs one statement: session control and metadata statements directly, SQL through
-//! DataFusion, streaming encoded rows to the query's event channel.
+//! DataFusion, streaming encoded rows to the query's event channel. DDL that DataFusion cannot
+//! plan runs in [`ddl`].
+
+mod ddl;
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -326,6 +329,11 @@ impl Execution {
                 self.explain(analyze, explain_type.as_deref(), format.as_deref(), &inner)
                     .await
             }
+            Statement::CreateTable(create) => self.create_table(create).await,
+            Statement::CreateView(view) => self.create_view(view).await,
+            Statement::Comment(comment) => self.comment(comment).await,
+            Statement::Alter(alter) => self.alter(alter).await,
+            Statement::ShowCreate { kind, name } => self.show_create(kind, &name).await,
             Statement::Sql(text) => self.sql(&text, true).await,
         }
     }
@@ -611,10 +619,19 @@ impl Execution {
     /// make DataFusion answer as Trino does.
     fn parse_sql(&self, sql: &str) -> EngineResult<Parsed> {
         let rewritten = crate::trino_sql::rewrite(sql);
-        let mut statements = DFParserBuilder::new(rewritten.as_str())
+        let parsed = DFParserBuilder::new(rewritten.as_str())
             .with_dialect(&TrinoDialect)
-            .build()?
-            .parse_statements()?;
+            .build()
+            .and_then(|mut parser| parser.parse_statements());
+        let mut statements = match parsed {
+            Ok(statements) => statements,
+            Err(error) => {
+                return Err(match crate::trino_sql::unsupported_json_syntax(sql) {
+                    Some(what) => EngineError::new(ErrorCode::NOT_SUPPORTED, what),
+                    None => error.into(),
+                });
+            }
+        };
         let statement = match (statements.pop_front(), statements.is_empty()) {
             (Some(statement), true) => statement,
             (None, _) => {
@@ -866,7 +883,8 @@ impl Execution {
         (walked.is_ok() && anywhere && scans > 0).then_some(distribution)
     }
 
-    /// Runs a query on the cluster, again after a lost worker while nothing was delivered.
+    /// Runs a query on the cluster, again after a lost worker or a broken connection between
+    /// nodes while nothing was delivered.
     /// `Ok(false)` when the cluster says to run it on this node instead.
     async fn run_distributed(
         &self,
@@ -901,14 +919,14 @@ impl Execution {
                     if retries_left > 0
                         && !output.delivered()
                         && !self.handle.cancel_token().is_cancelled()
-                        && query.worker_lost().await =>
+                        && query.may_retry(&error).await =>
                 {
                     retries_left -= 1;
                     warn!(
                         query_id = %self.handle.id(),
                         %error,
                         retries_left,
-                        "a worker was lost; running the query again"
+                        "a worker was lost or a connection between nodes broke; running the query again"
                     );
                 }
                 Err(error) => return Err(error),

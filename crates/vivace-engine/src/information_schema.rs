@@ -16,12 +16,26 @@ use datafusion::datasource::memory::MemorySourceConfig;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
 use tracing::warn;
+use vivace_connectors::{column_comment, table_comment};
 
 use crate::metadata_filter::{NameFilter, NamePart};
 use crate::types::trino_type_of_field;
 
 /// The schema's name.
 pub const INFORMATION_SCHEMA: &str = "information_schema";
+
+/// Trino's hidden columns of the metadata table `schema.table`: they can be selected by name,
+/// but `SELECT *`, `DESCRIBE` and the column listings leave them out.
+pub fn hidden_columns(schema: &str, table: &str) -> &'static [&'static str] {
+    if !schema.eq_ignore_ascii_case(INFORMATION_SCHEMA) {
+        return &[];
+    }
+    match table.to_ascii_lowercase().as_str() {
+        "tables" => &["trino_relation_type", "table_comment"],
+        "columns" => &["comment", "extra_info", "column_comment"],
+        _ => &[],
+    }
+}
 
 /// The tables of `information_schema`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,6 +84,7 @@ impl InfoTable {
                 text("table_schema"),
                 text("table_name"),
                 text("table_type"),
+                text("trino_relation_type"),
                 text("table_comment"),
             ],
             InfoTable::Columns => vec![
@@ -83,6 +98,7 @@ impl InfoTable {
                 text("data_type"),
                 text("comment"),
                 text("extra_info"),
+                text("column_comment"),
             ],
             InfoTable::Views => vec![
                 text("table_catalog"),
@@ -303,17 +319,22 @@ impl InfoSchemaTable {
                 finish(columns)
             }
             InfoTable::Tables => {
-                let mut columns = columns_for(5);
+                let mut columns = columns_for(6);
                 for table in self.list_tables(names, true).await {
-                    let table_type = match table.provider.as_ref().map(|p| p.table_type()) {
-                        Some(TableType::View) if table.schema != INFORMATION_SCHEMA => "VIEW",
-                        _ => "BASE TABLE",
+                    let is_view = table.schema != INFORMATION_SCHEMA
+                        && table.provider.as_ref().map(|p| p.table_type()) == Some(TableType::View);
+                    let (table_type, relation_type) = if is_view {
+                        ("VIEW", "VIEW")
+                    } else {
+                        ("BASE TABLE", "TABLE")
                     };
                     columns[0].append_value(&self.catalog_name);
                     columns[1].append_value(&table.schema);
                     columns[2].append_value(&table.name);
                     columns[3].append_value(table_type);
-                    columns[4].append_null();
+                    columns[4].append_value(relation_type);
+                    let schema = table.provider.as_ref().map(|p| p.schema());
+                    columns[5].append_option(schema.as_deref().and_then(table_comment));
                 }
                 finish(columns)
             }
@@ -336,13 +357,19 @@ impl InfoSchemaTable {
                 finish(columns)
             }
             InfoTable::Columns => {
-                let mut text = columns_for(9);
+                let mut text = columns_for(10);
                 let mut ordinal = Int64Builder::new();
                 for table in self.list_tables(names, true).await {
                     let Some(provider) = &table.provider else {
                         continue;
                     };
-                    for (i, field) in provider.schema().fields().iter().enumerate() {
+                    let hidden = hidden_columns(&table.schema, &table.name);
+                    let schema = provider.schema();
+                    let visible = schema
+                        .fields()
+                        .iter()
+                        .filter(|f| !hidden.contains(&f.name().as_str()));
+                    for (i, field) in visible.enumerate() {
                         text[0].append_value(&self.catalog_name);
                         text[1].append_value(&table.schema);
                         text[2].append_value(&table.name);
@@ -351,8 +378,10 @@ impl InfoSchemaTable {
                         text[4].append_null();
                         text[5].append_value(if field.is_nullable() { "YES" } else { "NO" });
                         text[6].append_value(trino_type_of_field(field).to_string());
-                        text[7].append_null();
+                        let comment = column_comment(field);
+                        text[7].append_option(comment);
                         text[8].append_null();
+                        text[9].append_option(comment);
                     }
                 }
                 let mut arrays = finish(text);

@@ -4,9 +4,9 @@
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
-    CastKind, DataType, Expr, GroupByExpr, Ident, LimitClause, ObjectName, ObjectNamePart,
-    OrderByKind, Query, Select, SelectItem, SetExpr, Statement, Value, Visit, VisitMut, Visitor,
-    VisitorMut,
+    CastKind, DataType, ExcludeSelectItem, Expr, GroupByExpr, Ident, LimitClause, ObjectName,
+    ObjectNamePart, OrderByKind, Query, Select, SelectItem, SetExpr, Statement, TableFactor, Value,
+    Visit, VisitMut, Visitor, VisitorMut,
 };
 use vivace_common::ErrorCode;
 
@@ -217,10 +217,84 @@ pub fn rewrite_statement(statement: &mut Statement) -> EngineResult<()> {
         return Err(error);
     }
     let _ = statement.visit(&mut LiteralTyping);
+    let _ = statement.visit(&mut HideColumns);
     if let Statement::Query(query) = statement {
         name_unnamed_columns(query);
     }
     Ok(())
+}
+
+/// `SELECT *` from a metadata table with hidden columns (`information_schema.columns`,
+/// `information_schema.tables`) leaves them out, as Trino does: the wildcard gets an `EXCLUDE`
+/// of them. Only a query over that one table is rewritten, named with its schema; with joins,
+/// `*` still shows the hidden columns.
+struct HideColumns;
+
+impl VisitorMut for HideColumns {
+    type Break = ();
+
+    fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
+        hide_in_body(&mut query.body);
+        ControlFlow::Continue(())
+    }
+}
+
+fn hide_in_body(body: &mut SetExpr) {
+    match body {
+        SetExpr::Select(select) => hide_in_select(select),
+        SetExpr::SetOperation { left, right, .. } => {
+            hide_in_body(left);
+            hide_in_body(right);
+        }
+        _ => {}
+    }
+}
+
+fn hide_in_select(select: &mut Select) {
+    let [from] = select.from.as_slice() else {
+        return;
+    };
+    if !from.joins.is_empty() {
+        return;
+    }
+    let TableFactor::Table { name, .. } = &from.relation else {
+        return;
+    };
+    let parts: Vec<&str> = name
+        .0
+        .iter()
+        .filter_map(|part| part.as_ident().map(|ident| ident.value.as_str()))
+        .collect();
+    let [.., schema, table] = parts.as_slice() else {
+        return;
+    };
+    let hidden = crate::information_schema::hidden_columns(schema, table);
+    if hidden.is_empty() {
+        return;
+    }
+    for item in &mut select.projection {
+        let options = match item {
+            SelectItem::Wildcard(options) | SelectItem::QualifiedWildcard(_, options) => options,
+            _ => continue,
+        };
+        let mut excluded = match options.opt_exclude.take() {
+            None => Vec::new(),
+            Some(ExcludeSelectItem::Single(name)) => vec![name],
+            Some(ExcludeSelectItem::Multiple(names)) => names,
+        };
+        for column in hidden {
+            let already = excluded.iter().any(|name| {
+                name.0
+                    .last()
+                    .and_then(|part| part.as_ident())
+                    .is_some_and(|ident| ident.value.eq_ignore_ascii_case(column))
+            });
+            if !already {
+                excluded.push(ObjectName::from(vec![Ident::new(*column)]));
+            }
+        }
+        options.opt_exclude = Some(ExcludeSelectItem::Multiple(excluded));
+    }
 }
 
 /// `FETCH FIRST n ROWS ONLY` (which DataFusion does not plan) becomes `LIMIT n`; `FETCH

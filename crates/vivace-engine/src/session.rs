@@ -6,6 +6,7 @@
 //! response headers.
 
 use std::collections::{BTreeMap, BTreeSet};
+pub use vivace_protocol::SessionUpdate;
 
 /// Who is running a query.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -64,35 +65,5 @@ impl Session {
         self.transaction_id
             .as_deref()
             .is_some_and(|id| !id.eq_ignore_ascii_case("NONE"))
-    }
-}
-
-/// Changes a statement makes to the client's session, sent back as response headers.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SessionUpdate {
-    /// New default catalog (`USE`).
-    pub set_catalog: Option<String>,
-    /// New default schema (`USE`).
-    pub set_schema: Option<String>,
-    /// New SQL path (`SET PATH`).
-    pub set_path: Option<String>,
-    /// Properties set (`SET SESSION`).
-    pub set_properties: Vec<(String, String)>,
-    /// Properties reset (`RESET SESSION`).
-    pub reset_properties: Vec<String>,
-    /// Statements prepared (`PREPARE`).
-    pub added_prepared: Vec<(String, String)>,
-    /// Statements deallocated (`DEALLOCATE PREPARE`).
-    pub deallocated_prepared: Vec<String>,
-    /// A transaction started (`START TRANSACTION`).
-    pub started_transaction_id: Option<String>,
-    /// The transaction ended (`COMMIT`, `ROLLBACK`).
-    pub clear_transaction_id: bool,
-}
-
-impl SessionUpdate {
-    /// Whether nothing changes.
-    pub fn is_empty(&self) -> bool {
-        *self == SessionUpdate::default()
     }
 }

@@ -1,7 +1,10 @@
 //! The front end for statements that are not plain SQL for DataFusion: session control
 //! (`USE`, `SET SESSION`, `PREPARE`, ...), metadata listing (`SHOW ...`, `DESCRIBE`) and
-//! transactions. They are recognised on the token stream, so quoting and comments behave as in
-//! the SQL parser; everything else goes to DataFusion as [`Statement::Sql`].
+//! transactions, and the DDL of [`ddl`]. They are recognised on the token stream, so quoting and
+//! comments behave as in the SQL parser; everything else goes to DataFusion as
+//! [`Statement::Sql`].
+
+pub mod ddl;
 
 use datafusion::sql::sqlparser::dialect::GenericDialect;
 use datafusion::sql::sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
@@ -127,6 +130,21 @@ pub enum Statement {
         format: Option<String>,
         /// The statement explained.
         sql: String,
+    },
+    /// `CREATE TABLE name (columns)` with Trino types and comments.
+    CreateTable(ddl::CreateTable),
+    /// `CREATE [OR REPLACE] VIEW`, keeping the query's text.
+    CreateView(ddl::CreateView),
+    /// `COMMENT ON TABLE|VIEW|COLUMN`.
+    Comment(ddl::Comment),
+    /// `ALTER TABLE|VIEW`.
+    Alter(ddl::Alter),
+    /// `SHOW CREATE TABLE|VIEW|SCHEMA name`.
+    ShowCreate {
+        /// What is shown.
+        kind: ddl::ShowCreateKind,
+        /// The name, as written.
+        name: Vec<String>,
     },
     /// Anything else: SQL for DataFusion.
     Sql(String),
@@ -308,6 +326,18 @@ impl<'a> Tokens<'a> {
             None
         };
         Ok(Some(Like { pattern, escape }))
+    }
+
+    /// After an item of a parenthesized list: consumes `,` (true: another item follows) or `)`
+    /// (false: the list ended).
+    fn list_continues(&mut self) -> EngineResult<bool> {
+        let more = match self.peek() {
+            Some(Token::Comma) => true,
+            Some(Token::RParen) => false,
+            _ => return Err(self.error("',', ')'")),
+        };
+        self.pos += 1;
+        Ok(more)
     }
 
     fn end(&self) -> EngineResult<()> {
@@ -522,6 +552,12 @@ pub fn parse(sql: &str) -> EngineResult<Statement> {
         Statement::Rollback
     } else if t.keyword("EXPLAIN") {
         parse_explain(&mut t)?
+    } else if t.keyword("CREATE") {
+        ddl::parse_create(&mut t)?.unwrap_or_else(|| Statement::Sql(sql.to_string()))
+    } else if t.keywords(&["COMMENT", "ON"]) {
+        ddl::parse_comment(&mut t)?
+    } else if t.keyword("ALTER") {
+        ddl::parse_alter(&mut t)?
     } else {
         Statement::Sql(sql.to_string())
     };
@@ -571,13 +607,8 @@ fn parse_call(t: &mut Tokens<'_>) -> EngineResult<Statement> {
                 None => return Err(t.error("<expression>")),
             };
             arguments.push(CallArgument { name, value });
-            match t.peek() {
-                Some(Token::Comma) => t.pos += 1,
-                Some(Token::RParen) => {
-                    t.pos += 1;
-                    break;
-                }
-                _ => return Err(t.error("',', ')'")),
+            if !t.list_continues()? {
+                break;
             }
         }
     }
@@ -589,7 +620,9 @@ fn parse_call(t: &mut Tokens<'_>) -> EngineResult<Statement> {
 }
 
 fn parse_show(t: &mut Tokens<'_>) -> EngineResult<Statement> {
-    let statement = if t.keyword("FUNCTIONS") {
+    let statement = if t.keyword("CREATE") {
+        return ddl::parse_show_create(t);
+    } else if t.keyword("FUNCTIONS") {
         Statement::ShowFunctions { like: t.like()? }
     } else if t.keyword("CATALOGS") {
         Statement::ShowCatalogs { like: t.like()? }
@@ -674,13 +707,8 @@ fn parse_explain(t: &mut Tokens<'_>) -> EngineResult<Statement> {
             } else {
                 return Err(t.error("'TYPE', 'FORMAT'"));
             }
-            match t.peek() {
-                Some(Token::Comma) => t.pos += 1,
-                Some(Token::RParen) => {
-                    t.pos += 1;
-                    break;
-                }
-                _ => return Err(t.error("',', ')'")),
+            if !t.list_continues()? {
+                break;
             }
         }
     }

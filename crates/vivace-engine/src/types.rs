@@ -186,6 +186,42 @@ pub fn tagged_field(name: &str, trino: &TrinoType, zone: &str) -> Field {
     }
 }
 
+/// A table column of a Trino type: nested fields carry no metadata, so rows computed by any
+/// query fit the column (Arrow compares nested field metadata), and the whole type is in one
+/// top-level tag when Arrow alone would not say it.
+pub fn column_field(name: &str, trino: &TrinoType, zone: &str) -> Field {
+    let data_type = untagged(&arrow_type_of(trino, zone));
+    let field = Field::new(name, data_type.clone(), true);
+    if trino_type_of(&data_type) == *trino {
+        field
+    } else {
+        field.with_metadata(std::collections::HashMap::from([(
+            TRINO_TYPE_METADATA_KEY.to_string(),
+            trino.to_string(),
+        )]))
+    }
+}
+
+/// `data_type` with the metadata of its nested fields removed.
+fn untagged(data_type: &DataType) -> DataType {
+    use std::sync::Arc;
+    let plain = |f: &Field| {
+        Arc::new(
+            Field::new(f.name(), untagged(f.data_type()), f.is_nullable())
+                .with_metadata(Default::default()),
+        )
+    };
+    match data_type {
+        DataType::List(item) => DataType::List(plain(item)),
+        DataType::LargeList(item) => DataType::LargeList(plain(item)),
+        DataType::Map(entries, sorted) => DataType::Map(plain(entries), *sorted),
+        DataType::Struct(fields) => {
+            DataType::Struct(fields.iter().map(|f| plain(f)).collect::<Vec<_>>().into())
+        }
+        other => other.clone(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;

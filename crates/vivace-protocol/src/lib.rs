@@ -4,9 +4,11 @@
 //! `Option`s skipped when absent, because clients break on `"field": null`.
 
 pub mod headers;
+pub mod session_update;
 pub mod types;
 pub mod wire;
 
 pub use headers::ProtocolHeaders;
+pub use session_update::SessionUpdate;
 pub use types::TrinoType;
 pub use wire::*;

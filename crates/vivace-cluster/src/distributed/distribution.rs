@@ -24,6 +24,7 @@ use super::channels::NodeChannels;
 use super::codec::VivaceCodec;
 use super::options::QueryOptions;
 use super::task_counts;
+use super::transport::is_transport_failure;
 use super::worker::NodeWorker;
 
 /// How often a query waiting for a worker looks again.
@@ -221,7 +222,7 @@ impl DistributedQuery for ClusterQuery {
         }
     }
 
-    async fn worker_lost(&mut self) -> bool {
+    async fn may_retry(&mut self, error: &EngineError) -> bool {
         let shared = &self.shared;
         let checks = self.used.iter().map(|node| async move {
             let alive = shared.answers(&node.http_uri).await;
@@ -235,6 +236,6 @@ impl DistributedQuery for ClusterQuery {
                 lost = true;
             }
         }
-        lost
+        lost || matches!(error, EngineError::DataFusion(e) if is_transport_failure(e))
     }
 }

@@ -2,8 +2,8 @@
 //! [`Distribution`](vivace_engine::Distribution) port.
 //!
 //! - [`ClusterDistribution`] (coordinator): plans a query's stages over the ACTIVE workers,
-//!   waits for a worker when none may run it, and after a failure finds the lost workers so
-//!   the engine can run the query again without them.
+//!   waits for a worker when none may run it, and after a failure finds the lost workers (or
+//!   a broken connection, in [`transport`]) so the engine can run the query again.
 //! - [`NodeWorker`] (every node): runs the tasks it is sent, behind a gRPC service on the
 //!   node's HTTP port.
 //! - [`NodeChannels`]: the signed gRPC channels between nodes.
@@ -15,6 +15,7 @@ mod codec;
 mod distribution;
 mod options;
 mod task_counts;
+mod transport;
 mod worker;
 
 pub use channels::NodeChannels;

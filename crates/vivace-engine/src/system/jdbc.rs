@@ -18,9 +18,11 @@ use datafusion::datasource::memory::MemorySourceConfig;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
 use tracing::warn;
+use vivace_connectors::column_comment;
 use vivace_protocol::TrinoType;
 
 use crate::catalog::CatalogManager;
+use crate::information_schema::hidden_columns;
 use crate::metadata_filter::{NameFilter, NamePart};
 use crate::types::trino_type_of_field;
 
@@ -398,7 +400,13 @@ impl JdbcSystemTable {
             JdbcTable::Columns => {
                 let mut rows = Vec::new();
                 for t in list_tables(manager, names).await {
-                    for (i, field) in t.provider.schema().fields().iter().enumerate() {
+                    let hidden = hidden_columns(&t.schema, &t.name);
+                    let schema = t.provider.schema();
+                    let visible = schema
+                        .fields()
+                        .iter()
+                        .filter(|f| !hidden.contains(&f.name().as_str()));
+                    for (i, field) in visible.enumerate() {
                         let trino_type = trino_type_of_field(field);
                         rows.push(column_row(&t, field, &trino_type, i as i64 + 1));
                     }
@@ -418,14 +426,15 @@ impl JdbcSystemTable {
 }
 
 /// A table found while listing, with its provider loaded.
-struct Listed {
-    catalog: String,
-    schema: String,
-    name: String,
-    provider: Arc<dyn TableProvider>,
+pub(super) struct Listed {
+    pub(super) catalog: String,
+    pub(super) schema: String,
+    pub(super) name: String,
+    pub(super) provider: Arc<dyn TableProvider>,
 }
 
-async fn list_tables(manager: &CatalogManager, names: &NameFilter) -> Vec<Listed> {
+/// The tables of `manager` that `names` lets through, by catalog, schema and name.
+pub(super) async fn list_tables(manager: &CatalogManager, names: &NameFilter) -> Vec<Listed> {
     let mut listed = Vec::new();
     for catalog in manager.list() {
         if !names.catalog_matches(&catalog.name) {
@@ -567,8 +576,7 @@ fn column_row(table: &Listed, field: &Field, trino_type: &TrinoType, ordinal: i6
         ScalarValue::Int64(jdbc.decimal_digits),
         ScalarValue::Int64(jdbc.num_prec_radix),
         bigint(i64::from(nullable)),
-        // remarks: no connector keeps column comments yet.
-        null_text(),
+        ScalarValue::Utf8(column_comment(field).map(str::to_string)),
         null_text(),
         null_int(),
         null_int(),
@@ -662,7 +670,7 @@ fn type_rows() -> Vec<Row> {
     rows
 }
 
-fn text(value: &str) -> ScalarValue {
+pub(super) fn text(value: &str) -> ScalarValue {
     ScalarValue::Utf8(Some(value.to_string()))
 }
 
@@ -670,7 +678,7 @@ fn bigint(value: i64) -> ScalarValue {
     ScalarValue::Int64(Some(value))
 }
 
-fn to_batch(schema: SchemaRef, rows: Vec<Row>) -> DfResult<RecordBatch> {
+pub(super) fn to_batch(schema: SchemaRef, rows: Vec<Row>) -> DfResult<RecordBatch> {
     let columns = schema
         .fields()
         .iter()

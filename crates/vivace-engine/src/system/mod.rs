@@ -3,6 +3,7 @@
 //! state whenever they are scanned.
 
 mod jdbc;
+mod table_comments;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Weak};
@@ -371,26 +372,6 @@ impl SystemCatalog {
             )
         };
 
-        let comment_fields = || {
-            vec![
-                text("catalog_name"),
-                text("schema_name"),
-                text("table_name"),
-                text("comment"),
-            ]
-        };
-        // No connector stores table comments yet, so the table is empty; it exists because
-        // SQLAlchemy and dbt read it.
-        let comments_table = table(
-            comment_fields(),
-            Arc::new(move |_| {
-                let t: Vec<StringBuilder> = (0..4).map(|_| StringBuilder::new()).collect();
-                Ok(RecordBatch::try_new(
-                    Arc::new(Schema::new(comment_fields())),
-                    strings(t),
-                )?)
-            }),
-        );
         let view_fields = || {
             vec![
                 text("catalog_name"),
@@ -432,7 +413,11 @@ impl SystemCatalog {
         let metadata = SystemSchema {
             tables: HashMap::from([
                 ("catalogs", catalogs_table as Arc<dyn TableProvider>),
-                ("table_comments", comments_table),
+                (
+                    "table_comments",
+                    Arc::new(table_comments::TableComments::new(Weak::clone(&catalogs)))
+                        as Arc<dyn TableProvider>,
+                ),
                 ("materialized_views", materialized_views),
             ]),
         };

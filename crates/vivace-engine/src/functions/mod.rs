@@ -12,6 +12,9 @@ use datafusion::logical_expr::{
 };
 use vivace_protocol::TrinoType;
 
+mod json;
+mod json_path;
+
 /// `version()`: the Trino-compatible version number, which SQLAlchemy and others parse.
 #[derive(Debug, PartialEq, Eq, Hash)]
 struct Version {
@@ -152,14 +155,19 @@ impl ScalarUDFImpl for JsonText {
                 },
             }
         }
-        let result: ArrayRef = Arc::new(out.finish());
-        if is_scalar {
-            Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
-                &result, 0,
-            )?))
-        } else {
-            Ok(ColumnarValue::Array(result))
-        }
+        columnar(Arc::new(out.finish()), is_scalar)
+    }
+}
+
+/// `result` as a function's value: a scalar when every argument was one (`result` then holds
+/// one row), an array otherwise.
+pub(crate) fn columnar(result: ArrayRef, scalar: bool) -> DfResult<ColumnarValue> {
+    if scalar {
+        Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
+            &result, 0,
+        )?))
+    } else {
+        Ok(ColumnarValue::Array(result))
     }
 }
 
@@ -178,7 +186,7 @@ pub fn trino_functions() -> Vec<Arc<ScalarUDF>> {
             signature: Signature::any(1, Volatility::Immutable),
         }))
     };
-    vec![
+    let mut functions = vec![
         crate::cast::trino_cast_udf(),
         constant("nan", f64::NAN),
         constant("infinity", f64::INFINITY),
@@ -190,5 +198,7 @@ pub fn trino_functions() -> Vec<Arc<ScalarUDF>> {
         Arc::new(ScalarUDF::from(TypeOf {
             signature: Signature::any(1, Volatility::Immutable),
         })),
-    ]
+    ];
+    functions.extend(json::json_functions());
+    functions
 }
