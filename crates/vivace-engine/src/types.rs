@@ -174,7 +174,12 @@ pub fn arrow_type_of(trino: &TrinoType, zone: &str) -> DataType {
 
 /// A nullable field of a Trino type, tagged when Arrow alone would not say the type.
 pub fn tagged_field(name: &str, trino: &TrinoType, zone: &str) -> Field {
-    let data_type = arrow_type_of(trino, zone);
+    field_of(name, arrow_type_of(trino, zone), trino)
+}
+
+/// A nullable field of `data_type` holding `trino` values, with a [`TRINO_TYPE_METADATA_KEY`]
+/// tag when `data_type` alone would read as another Trino type.
+fn field_of(name: &str, data_type: DataType, trino: &TrinoType) -> Field {
     let field = Field::new(name, data_type.clone(), true);
     if trino_type_of(&data_type) == *trino {
         field
@@ -190,26 +195,18 @@ pub fn tagged_field(name: &str, trino: &TrinoType, zone: &str) -> Field {
 /// query fit the column (Arrow compares nested field metadata), and the whole type is in one
 /// top-level tag when Arrow alone would not say it.
 pub fn column_field(name: &str, trino: &TrinoType, zone: &str) -> Field {
-    let data_type = untagged(&arrow_type_of(trino, zone));
-    let field = Field::new(name, data_type.clone(), true);
-    if trino_type_of(&data_type) == *trino {
-        field
-    } else {
-        field.with_metadata(std::collections::HashMap::from([(
-            TRINO_TYPE_METADATA_KEY.to_string(),
-            trino.to_string(),
-        )]))
-    }
+    field_of(name, untagged(&arrow_type_of(trino, zone)), trino)
 }
 
 /// `data_type` with the metadata of its nested fields removed.
 fn untagged(data_type: &DataType) -> DataType {
     use std::sync::Arc;
     let plain = |f: &Field| {
-        Arc::new(
-            Field::new(f.name(), untagged(f.data_type()), f.is_nullable())
-                .with_metadata(Default::default()),
-        )
+        Arc::new(Field::new(
+            f.name(),
+            untagged(f.data_type()),
+            f.is_nullable(),
+        ))
     };
     match data_type {
         DataType::List(item) => DataType::List(plain(item)),

@@ -186,7 +186,7 @@ impl TrinoType {
                         out.push_str(", ");
                     }
                     if let Some(name) = &field.name {
-                        out.push_str(&quote_field_name(name));
+                        out.push_str(&format_identifier(name));
                         out.push(' ');
                     }
                     field.field_type.write_name(out, legacy);
@@ -304,7 +304,9 @@ impl fmt::Display for TrinoType {
     }
 }
 
-fn quote_field_name(name: &str) -> String {
+/// An identifier as Trino prints it in type names and DDL: bare when it is lower-case letters,
+/// digits and `_`, double-quoted otherwise.
+pub fn format_identifier(name: &str) -> String {
     let plain = name
         .chars()
         .enumerate()

@@ -19,6 +19,7 @@ use serde_json::Value;
 use vivace_common::ErrorCode;
 use vivace_connectors::{COMMENT_METADATA_KEY, column_comment, memory, table_comment};
 use vivace_protocol::TrinoType;
+use vivace_protocol::types::format_identifier as format_ident;
 
 use super::{Completion, Execution, quote_literal, update_type_of};
 use crate::error::{EngineError, EngineResult};
@@ -125,19 +126,6 @@ fn column_not_found(name: &str) -> EngineError {
     )
 }
 
-/// An identifier as Trino prints it: bare when it is lower-case and plain, quoted otherwise.
-fn format_ident(name: &str) -> String {
-    let plain = name
-        .chars()
-        .enumerate()
-        .all(|(i, c)| c == '_' || c.is_ascii_lowercase() || (i > 0 && c.is_ascii_digit()));
-    if plain && !name.is_empty() {
-        name.to_string()
-    } else {
-        super::quote_ident(name)
-    }
-}
-
 impl Execution {
     /// DDL changes catalogs at once, so it is refused inside a transaction, as Trino's
     /// connectors without transactional DDL do.
@@ -191,6 +179,16 @@ impl Execution {
         kind: RelationKind,
     ) -> EngineResult<Relation> {
         let found = self.find_relation(parts).await?;
+        self.expect_kind(found, parts, kind)
+    }
+
+    /// `found`, the lookup of `parts`, when it is a `kind`; Trino's error otherwise.
+    fn expect_kind(
+        &self,
+        found: Option<Relation>,
+        parts: &[String],
+        kind: RelationKind,
+    ) -> EngineResult<Relation> {
         match found {
             Some(relation) if relation.kind() == kind => Ok(relation),
             Some(relation) => Err(EngineError::new(
@@ -376,14 +374,13 @@ impl Execution {
     /// `ALTER TABLE|VIEW`.
     pub(super) async fn alter(&self, alter: Alter) -> EngineResult<Completion> {
         self.check_autocommit()?;
-        let relation = match self.find_relation(&alter.name).await? {
-            None if alter.if_exists => {
-                return self
-                    .update(alter_update_type(&alter), SessionUpdate::default())
-                    .await;
-            }
-            _ => self.require_relation(&alter.name, alter.kind).await?,
-        };
+        let found = self.find_relation(&alter.name).await?;
+        if found.is_none() && alter.if_exists {
+            return self
+                .update(alter_update_type(&alter), SessionUpdate::default())
+                .await;
+        }
+        let relation = self.expect_kind(found, &alter.name, alter.kind)?;
         let old = relation.table.schema();
         match &alter.action {
             AlterAction::RenameTo(target) => self.rename(&relation, alter.kind, target)?,
@@ -559,7 +556,7 @@ impl Execution {
                             ),
                         ));
                     }
-                    _ => self.require_relation(parts, wanted).await?,
+                    found => self.expect_kind(found, parts, wanted)?,
                 };
                 let name = format!(
                     "{}.{}.{}",
