@@ -8,6 +8,7 @@ use datafusion::execution::context::SessionState;
 use datafusion::execution::memory_pool::{GreedyMemoryPool, MemoryPool, TrackConsumersPool};
 use datafusion::execution::runtime_env::RuntimeEnv;
 use datafusion::execution::{FunctionRegistry, SessionStateBuilder};
+use datafusion::logical_expr::ScalarUDF;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use vivace_common::ErrorCode;
 
@@ -35,6 +36,8 @@ pub struct QueryContext {
 #[derive(Debug)]
 pub struct ContextFactory {
     base: SessionState,
+    /// Vivace's own functions, registered over DataFusion's.
+    trino_functions: Vec<Arc<ScalarUDF>>,
 }
 
 impl ContextFactory {
@@ -46,11 +49,12 @@ impl ContextFactory {
             .with_default_features()
             .with_catalog_list(Arc::new(CatalogList::new(catalogs)))
             .build();
-        for function in crate::functions::trino_functions() {
-            // Replacing a DataFusion function of the same name is intended (`version`).
-            let _replaced = base.register_udf(function);
+        let trino_functions = crate::functions::trino_functions();
+        register_trino_functions(&mut base, &trino_functions);
+        ContextFactory {
+            base,
+            trino_functions,
         }
-        ContextFactory { base }
     }
 
     pub(crate) fn base_ref(&self) -> &SessionState {
@@ -87,11 +91,31 @@ impl ContextFactory {
             cache_manager: Arc::clone(&base_runtime.cache_manager),
             object_store_registry: Arc::clone(&base_runtime.object_store_registry),
         });
-        let state = SessionStateBuilder::new_from_existing(self.base.clone())
+        let mut state = SessionStateBuilder::new_from_existing(self.base.clone())
             .with_config(config)
             .with_runtime_env(runtime)
             .build();
+        // Building re-registers every function in no set order, so a DataFusion alias
+        // (`element_at`, `date_format`) could take a Trino name back; ours go in last.
+        register_trino_functions(&mut state, &self.trino_functions);
         Ok((SessionContext::new_with_state(state), pool))
+    }
+}
+
+/// Registers Vivace's functions over DataFusion's of the same name or alias, configured for
+/// `state`'s session (its time zone).
+fn register_trino_functions(state: &mut SessionState, functions: &[Arc<ScalarUDF>]) {
+    let options = Arc::clone(state.config().options());
+    for function in functions {
+        let function = function
+            .inner()
+            .with_updated_config(&options)
+            .map_or_else(|| Arc::clone(function), Arc::new);
+        // Replacing DataFusion's function is the point (`version`, `date_format`, ...).
+        let _replaced = state.register_udf(function);
+    }
+    for function in crate::functions::trino_lambda_functions() {
+        let _replaced = state.register_higher_order_function(function);
     }
 }
 

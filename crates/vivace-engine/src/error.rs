@@ -220,6 +220,12 @@ fn classify_arrow(error: &ArrowError) -> (ErrorCode, String) {
 /// Plan and execution errors carry only text; these patterns pick the Trino code.
 fn classify_message(message: &str) -> (ErrorCode, String) {
     let lower = message.to_ascii_lowercase();
+    // Vivace's functions name their signatures; DataFusion wraps that in its coercion report.
+    if let Some(start) = message.find("Unexpected parameters (") {
+        let own = &message[start..];
+        let end = own.find(". No function matches").unwrap_or(own.len());
+        return (ErrorCode::FUNCTION_NOT_FOUND, own[..end].to_string());
+    }
     let code = if lower.contains("divide by zero") || lower.contains("division by zero") {
         return (ErrorCode::DIVISION_BY_ZERO, "Division by zero".into());
     } else if lower.starts_with("invalid function") || lower.contains("no function matches") {

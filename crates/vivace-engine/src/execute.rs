@@ -3,6 +3,7 @@
 //! plan runs in [`ddl`].
 
 mod ddl;
+mod stats;
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -143,6 +144,7 @@ impl Execution {
                 self.sql(&sql, false).await
             }
             Statement::ShowSession { like } => self.show_session(like.as_ref()).await,
+            Statement::ShowStats { source } => self.show_stats(&source, sql).await,
             Statement::ShowFunctions { like } => {
                 let rows =
                     show_functions::function_rows(self.engine.contexts.base_state(), like.as_ref())

@@ -18,9 +18,9 @@ use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken;
 use datafusion::sql::sqlparser::ast::{
-    CaseWhen, CastKind, DataType, Expr, Function, FunctionArg, FunctionArgExpr,
+    BinaryOperator, CaseWhen, CastKind, DataType, Expr, Function, FunctionArg, FunctionArgExpr,
     FunctionArgumentClause, FunctionArgumentList, FunctionArguments, Ident, ObjectName,
-    ObjectNamePart, OrderByExpr, OrderByOptions, Value, VisitorMut,
+    ObjectNamePart, OrderByExpr, OrderByOptions, TableFactor, UnaryOperator, Value, VisitorMut,
 };
 use datafusion::sql::sqlparser::tokenizer::Span;
 use vivace_common::ErrorCode;
@@ -105,6 +105,22 @@ fn wrong_arguments(function: &Function, name: &str, expected: &str) -> EngineErr
     )
 }
 
+/// The value of an integer literal, possibly negated.
+fn integer_literal(expr: &Expr) -> Option<i64> {
+    match expr {
+        Expr::Value(value) => match &value.value {
+            Value::Number(text, _) => text.parse().ok(),
+            _ => None,
+        },
+        Expr::UnaryOp {
+            op: UnaryOperator::Minus,
+            expr,
+        } => integer_literal(expr).map(|v| -v),
+        Expr::Nested(inner) => integer_literal(inner),
+        _ => None,
+    }
+}
+
 /// The `date_part` field for a Trino date-field function.
 fn date_field(name: &str) -> Option<&'static str> {
     Some(match name {
@@ -135,6 +151,8 @@ fn rewrite(function: &mut Function) -> Result<Option<Expr>, EngineError> {
         "sequence" => Some("generate_series"),
         "transform" => Some("array_transform"),
         "filter" => Some("array_filter"),
+        "contains" => Some("array_has"),
+        "array_remove" => Some("array_remove_all"),
         _ => None,
     };
     if let Some(target) = renamed {
@@ -235,6 +253,158 @@ fn rewrite(function: &mut Function) -> Result<Option<Expr>, EngineError> {
             set_arguments(function, args, clauses);
             Ok(None)
         }
+        "all_match" | "none_match" => {
+            let Some(Ok([array, Expr::Lambda(mut lambda)])) =
+                plain_arguments(function).map(<[Expr; 2]>::try_from)
+            else {
+                return Err(wrong_arguments(
+                    function,
+                    &name,
+                    "array(T), function(T, boolean)",
+                ));
+            };
+            // all_match(a, p) = NOT any_match(a, NOT p); none_match(a, p) = NOT any_match(a, p).
+            // Both keep Trino's NULL when an element's answer is NULL and none decides.
+            if name == "all_match" {
+                lambda.body = Box::new(Expr::UnaryOp {
+                    op: UnaryOperator::Not,
+                    expr: Box::new(Expr::Nested(lambda.body)),
+                });
+            }
+            let mut call = function.clone();
+            set_name(&mut call, "any_match");
+            set_arguments(&mut call, vec![array, Expr::Lambda(lambda)], vec![]);
+            Ok(Some(Expr::UnaryOp {
+                op: UnaryOperator::Not,
+                expr: Box::new(Expr::Function(call)),
+            }))
+        }
+        "array_sort" => match plain_arguments(function).as_deref() {
+            // Trino sorts NULLs last; DataFusion puts them first unless told.
+            Some([array]) => {
+                let array = array.clone();
+                set_arguments(
+                    function,
+                    vec![array, string("ASC"), string("NULLS LAST")],
+                    vec![],
+                );
+                Ok(None)
+            }
+            Some([_, Expr::Lambda(_)]) => Err(EngineError::at(
+                ErrorCode::NOT_SUPPORTED,
+                "array_sort with a comparator function is not supported",
+                location(function),
+            )),
+            _ => Ok(None),
+        },
+        "array_position" => {
+            // Trino answers 0 for a missing element, as a bigint.
+            let mut call = function.clone();
+            set_name(&mut call, "array_position");
+            let zero = Expr::Value(Value::Number("0".to_string(), false).into());
+            let found = Expr::Function(Function {
+                name: ObjectName(vec![ObjectNamePart::Identifier(Ident::new("coalesce"))]),
+                uses_odbc_syntax: false,
+                parameters: FunctionArguments::None,
+                args: FunctionArguments::List(FunctionArgumentList {
+                    duplicate_treatment: None,
+                    args: vec![
+                        FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Function(call))),
+                        FunctionArg::Unnamed(FunctionArgExpr::Expr(zero)),
+                    ],
+                    clauses: vec![],
+                }),
+                filter: None,
+                null_treatment: None,
+                over: None,
+                within_group: vec![],
+            });
+            Ok(Some(Expr::Cast {
+                kind: CastKind::Cast,
+                expr: Box::new(found),
+                data_type: DataType::BigInt(None),
+                array: false,
+                format: None,
+            }))
+        }
+        "map_agg" if function.over.is_none() => {
+            let Some(Ok([key, value])) = plain_arguments(function).map(<[Expr; 2]>::try_from)
+            else {
+                return Err(wrong_arguments(function, "map_agg", "K, V"));
+            };
+            // map_agg(k, v) = __map_agg_entries(array_agg(struct(k, v)) FILTER (WHERE k IS NOT NULL)):
+            // one aggregate keeps each key next to its value, on every node.
+            let mut pair = function.clone();
+            set_name(&mut pair, "struct");
+            set_arguments(&mut pair, vec![key.clone(), value], vec![]);
+            pair.filter = None;
+            let mut aggregate = function.clone();
+            set_name(&mut aggregate, "array_agg");
+            set_arguments(&mut aggregate, vec![Expr::Function(pair)], vec![]);
+            let key_present = Expr::IsNotNull(Box::new(key));
+            aggregate.filter = Some(Box::new(match aggregate.filter.take() {
+                Some(filter) => Expr::BinaryOp {
+                    left: Box::new(Expr::Nested(filter)),
+                    op: BinaryOperator::And,
+                    right: Box::new(key_present),
+                },
+                None => key_present,
+            }));
+            let mut call = function.clone();
+            set_name(&mut call, crate::functions::MAP_AGG_ENTRIES);
+            set_arguments(&mut call, vec![Expr::Function(aggregate)], vec![]);
+            call.filter = None;
+            Ok(Some(Expr::Function(call)))
+        }
+        "from_unixtime" => {
+            // from_unixtime(x, hours, minutes) = from_unixtime(x, '+hh:mm'): the zone must be
+            // known while planning, as it is part of the result's type.
+            let Some(Ok([seconds, hours, minutes])) =
+                plain_arguments(function).map(<[Expr; 3]>::try_from)
+            else {
+                return Ok(None);
+            };
+            let (Some(hours), Some(minutes)) = (integer_literal(&hours), integer_literal(&minutes))
+            else {
+                return Ok(None);
+            };
+            let total = hours * 60 + hours.signum() * minutes.abs();
+            let sign = if total < 0 { '-' } else { '+' };
+            let offset = format!("{sign}{:02}:{:02}", total.abs() / 60, total.abs() % 60);
+            set_arguments(function, vec![seconds, string(&offset)], vec![]);
+            Ok(None)
+        }
+        "date" => match plain_arguments(function).map(<[Expr; 1]>::try_from) {
+            Some(Ok([value])) => Ok(Some(Expr::Cast {
+                kind: CastKind::Cast,
+                expr: Box::new(value),
+                data_type: DataType::Date,
+                array: false,
+                format: None,
+            })),
+            _ => Err(wrong_arguments(function, "date", "varchar|timestamp")),
+        },
+        "millisecond" => match plain_arguments(function).map(<[Expr; 1]>::try_from) {
+            // date_part counts the seconds too (5.123 s is 5123).
+            Some(Ok([value])) => {
+                let mut call = function.clone();
+                set_name(&mut call, "date_part");
+                set_arguments(&mut call, vec![string("millisecond"), value], vec![]);
+                let whole = Expr::Cast {
+                    kind: CastKind::Cast,
+                    expr: Box::new(Expr::Function(call)),
+                    data_type: DataType::BigInt(None),
+                    array: false,
+                    format: None,
+                };
+                Ok(Some(Expr::BinaryOp {
+                    left: Box::new(Expr::Nested(Box::new(whole))),
+                    op: BinaryOperator::Modulo,
+                    right: Box::new(Expr::Value(Value::Number("1000".to_string(), false).into())),
+                }))
+            }
+            _ => Err(wrong_arguments(function, "millisecond", "timestamp|time")),
+        },
         other => {
             let Some(field) = date_field(other) else {
                 return Ok(None);
@@ -256,8 +426,63 @@ fn rewrite(function: &mut Function) -> Result<Option<Expr>, EngineError> {
     }
 }
 
+/// `UNNEST(a, b) WITH ORDINALITY` becomes `UNNEST(a, b, sequence(1, n))` with `n` the longest
+/// array's length: DataFusion unnests arrays side by side, padding the shorter with NULLs.
+fn unnest_with_ordinality(factor: &mut TableFactor) {
+    let TableFactor::UNNEST {
+        array_exprs,
+        with_ordinality,
+        ..
+    } = factor
+    else {
+        return;
+    };
+    if !*with_ordinality || array_exprs.is_empty() {
+        return;
+    }
+    let call = |name: &str, args: Vec<Expr>| {
+        Expr::Function(Function {
+            name: ObjectName(vec![ObjectNamePart::Identifier(Ident::new(name))]),
+            uses_odbc_syntax: false,
+            parameters: FunctionArguments::None,
+            args: FunctionArguments::List(FunctionArgumentList {
+                duplicate_treatment: None,
+                args: args
+                    .into_iter()
+                    .map(|a| FunctionArg::Unnamed(FunctionArgExpr::Expr(a)))
+                    .collect(),
+                clauses: vec![],
+            }),
+            filter: None,
+            null_treatment: None,
+            over: None,
+            within_group: vec![],
+        })
+    };
+    let lengths: Vec<Expr> = array_exprs
+        .iter()
+        .map(|array| call("cardinality", vec![array.clone()]))
+        .collect();
+    let longest = if lengths.len() == 1 {
+        lengths
+            .into_iter()
+            .next()
+            .unwrap_or(Expr::Value(Value::Null.into()))
+    } else {
+        call("greatest", lengths)
+    };
+    let one = Expr::Value(Value::Number("1".to_string(), false).into());
+    array_exprs.push(call("generate_series", vec![one, longest]));
+    *with_ordinality = false;
+}
+
 impl VisitorMut for FunctionRewrites {
     type Break = EngineError;
+
+    fn pre_visit_table_factor(&mut self, factor: &mut TableFactor) -> ControlFlow<EngineError> {
+        unnest_with_ordinality(factor);
+        ControlFlow::Continue(())
+    }
 
     fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<EngineError> {
         let Expr::Function(function) = expr else {

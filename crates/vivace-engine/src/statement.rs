@@ -12,6 +12,15 @@ use vivace_common::ErrorCode;
 
 use crate::error::{EngineError, EngineResult, SqlLocation};
 
+/// What `SHOW STATS` describes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatsSource {
+    /// A table's name parts.
+    Table(Vec<String>),
+    /// The text of a query.
+    Query(String),
+}
+
 /// A recognised statement.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Statement {
@@ -40,6 +49,8 @@ pub enum Statement {
     ShowSession { like: Option<Like> },
     /// `SHOW FUNCTIONS [LIKE p]`
     ShowFunctions { like: Option<Like> },
+    /// `SHOW STATS FOR t` or `SHOW STATS FOR (query)`
+    ShowStats { source: StatsSource },
     /// `CALL procedure(arguments)`
     Call {
         /// The procedure's name parts.
@@ -624,6 +635,22 @@ fn parse_show(t: &mut Tokens<'_>) -> EngineResult<Statement> {
         return ddl::parse_show_create(t);
     } else if t.keyword("FUNCTIONS") {
         Statement::ShowFunctions { like: t.like()? }
+    } else if t.keyword("STATS") {
+        if !t.keyword("FOR") {
+            return Err(t.error("'FOR'"));
+        }
+        if t.peek() == Some(&Token::LParen) {
+            let text = t.rest().trim_end_matches(';').trim();
+            let Some(query) = text.strip_prefix('(').and_then(|q| q.strip_suffix(')')) else {
+                return Err(t.error("'(' <query> ')'"));
+            };
+            return Ok(Statement::ShowStats {
+                source: StatsSource::Query(query.trim().to_string()),
+            });
+        }
+        Statement::ShowStats {
+            source: StatsSource::Table(t.qualified_name()?),
+        }
     } else if t.keyword("CATALOGS") {
         Statement::ShowCatalogs { like: t.like()? }
     } else if t.keyword("SCHEMAS") {

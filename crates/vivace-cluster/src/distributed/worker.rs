@@ -128,6 +128,9 @@ fn task_session(
         // Replacing DataFusion's function of the same name is intended, as on the coordinator.
         let _replaced = state.register_udf(function);
     }
+    for function in vivace_engine::functions::trino_lambda_functions() {
+        let _replaced = state.register_higher_order_function(function);
+    }
     Ok(state)
 }
 

@@ -12,8 +12,7 @@ use arrow::array::{
     Array, ArrayRef, AsArray, BooleanBuilder, Int64Array, Int64Builder, StringArray, StringBuilder,
 };
 use arrow::datatypes::{DataType, FieldRef, Float64Type, Int64Type};
-use arrow::error::ArrowError;
-use datafusion::common::{DataFusionError, Result as DfResult, exec_err};
+use datafusion::common::{Result as DfResult, exec_err};
 use datafusion::logical_expr::{
     ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
     TypeSignature, Volatility,
@@ -22,6 +21,7 @@ use serde_json::Value;
 use vivace_protocol::TrinoType;
 
 use super::json_path::{LegacyPath, PathError, SqlJsonPath};
+use super::{invalid_argument, text_array};
 
 /// Which JSON function a [`JsonFunction`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -408,17 +408,6 @@ fn cached<'c, P>(
             Ok(&slot.insert((text.to_string(), path)).1)
         }
     }
-}
-
-/// An `INVALID_FUNCTION_ARGUMENT` error.
-fn invalid_argument(message: String) -> DataFusionError {
-    DataFusionError::ArrowError(Box::new(ArrowError::InvalidArgumentError(message)), None)
-}
-
-/// Any string array as `Utf8`.
-fn text_array(array: &ArrayRef) -> DfResult<StringArray> {
-    let text = arrow::compute::cast(array, &DataType::Utf8)?;
-    Ok(text.as_string::<i32>().clone())
 }
 
 fn build(result: TrinoType, answers: Vec<Answer>) -> ArrayRef {

@@ -3,17 +3,24 @@
 
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, AsArray, StringBuilder};
+use arrow::array::{ArrayRef, AsArray, StringArray, StringBuilder};
 use arrow::datatypes::{DataType, FieldRef};
-use datafusion::common::{Result as DfResult, ScalarValue, exec_err};
+use arrow::error::ArrowError;
+use datafusion::common::{DataFusionError, Result as DfResult, ScalarValue, exec_err};
 use datafusion::logical_expr::{
     ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
     Volatility,
 };
 use vivace_protocol::TrinoType;
 
+mod collections;
+mod datetime;
+mod datetime_text;
 mod json;
 mod json_path;
+mod lambdas;
+
+pub(crate) use collections::MAP_AGG_ENTRIES;
 
 /// `version()`: the Trino-compatible version number, which SQLAlchemy and others parse.
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -171,6 +178,22 @@ pub(crate) fn columnar(result: ArrayRef, scalar: bool) -> DfResult<ColumnarValue
     }
 }
 
+/// An `INVALID_FUNCTION_ARGUMENT` error.
+pub(crate) fn invalid_argument(message: String) -> DataFusionError {
+    DataFusionError::ArrowError(Box::new(ArrowError::InvalidArgumentError(message)), None)
+}
+
+/// Any string array as `Utf8`.
+pub(crate) fn text_array(array: &ArrayRef) -> DfResult<StringArray> {
+    let text = arrow::compute::cast(array, &DataType::Utf8)?;
+    Ok(text.as_string::<i32>().clone())
+}
+
+/// The functions taking lambdas added on top of DataFusion's (`reduce`, `zip_with`).
+pub fn trino_lambda_functions() -> Vec<Arc<datafusion::logical_expr::HigherOrderUDF>> {
+    lambdas::lambda_functions()
+}
+
 /// The functions added on top of DataFusion's.
 pub fn trino_functions() -> Vec<Arc<ScalarUDF>> {
     let constant = |name: &'static str, value: f64| {
@@ -200,5 +223,9 @@ pub fn trino_functions() -> Vec<Arc<ScalarUDF>> {
         })),
     ];
     functions.extend(json::json_functions());
+    functions.extend(collections::collection_functions());
+    functions.extend(datetime::datetime_functions(
+        &datafusion::common::config::ConfigOptions::default(),
+    ));
     functions
 }
