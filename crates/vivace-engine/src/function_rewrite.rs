@@ -76,6 +76,74 @@ fn string(text: &str) -> Expr {
     Expr::Value(Value::SingleQuotedString(text.to_string()).into())
 }
 
+/// A plain call `name(args)`.
+fn call(name: &str, args: Vec<Expr>) -> Expr {
+    Expr::Function(Function {
+        name: ObjectName(vec![ObjectNamePart::Identifier(Ident::new(name))]),
+        uses_odbc_syntax: false,
+        parameters: FunctionArguments::None,
+        args: FunctionArguments::List(FunctionArgumentList {
+            duplicate_treatment: None,
+            args: args
+                .into_iter()
+                .map(|a| FunctionArg::Unnamed(FunctionArgExpr::Expr(a)))
+                .collect(),
+            clauses: vec![],
+        }),
+        filter: None,
+        null_treatment: None,
+        over: None,
+        within_group: vec![],
+    })
+}
+
+fn as_bigint(expr: Expr) -> Expr {
+    Expr::Cast {
+        kind: CastKind::Cast,
+        expr: Box::new(expr),
+        data_type: DataType::BigInt(None),
+        array: false,
+        format: None,
+    }
+}
+
+/// `NULL` when any of `args` is NULL, else `value`: Trino's rule for `concat`, `greatest`
+/// and `least`, where DataFusion skips NULL arguments.
+fn null_if_any_null(args: &[Expr], value: Expr) -> Expr {
+    let condition = args
+        .iter()
+        .map(|a| Expr::IsNull(Box::new(a.clone())))
+        .reduce(|left, right| Expr::BinaryOp {
+            left: Box::new(left),
+            op: BinaryOperator::Or,
+            right: Box::new(right),
+        });
+    match condition {
+        Some(condition) => case_when(condition, Expr::Value(Value::Null.into()), Some(value)),
+        None => value,
+    }
+}
+
+/// Trino's `$1` group references in a `regexp_replace` replacement, as DataFusion's `\1`.
+fn replacement_groups(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            // `\$` is a literal dollar, which the regex crate writes `$$`.
+            '\\' => match chars.next() {
+                Some('$') => out.push_str("$$"),
+                Some(next) => out.push(next),
+                None => {}
+            },
+            '$' if chars.peek().is_some_and(char::is_ascii_digit) => out.push('\\'),
+            '$' => out.push_str("$$"),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 fn case_when(condition: Expr, result: Expr, otherwise: Option<Expr>) -> Expr {
     Expr::Case {
         case_token: AttachedToken::empty(),
@@ -152,6 +220,13 @@ fn rewrite(function: &mut Function) -> Result<Option<Expr>, EngineError> {
         "transform" => Some("array_transform"),
         "filter" => Some("array_filter"),
         "contains" => Some("array_has"),
+        "ceiling" => Some("ceil"),
+        "truncate" => Some("trunc"),
+        "sign" => Some("signum"),
+        "levenshtein_distance" => Some("levenshtein"),
+        "codepoint" => Some("ascii"),
+        "every" => Some("bool_and"),
+        "now" => Some("current_timestamp"),
         "array_remove" => Some("array_remove_all"),
         _ => None,
     };
@@ -253,6 +328,97 @@ fn rewrite(function: &mut Function) -> Result<Option<Expr>, EngineError> {
             set_arguments(function, args, clauses);
             Ok(None)
         }
+        "replace" => {
+            if let Some(Ok([text, search])) = plain_arguments(function).map(<[Expr; 2]>::try_from) {
+                set_arguments(function, vec![text, search, string("")], vec![]);
+            }
+            Ok(None)
+        }
+        "regexp_replace" => {
+            // Trino replaces every match; its replacement names groups `$1`.
+            let args = plain_arguments(function).unwrap_or_default();
+            let (text, pattern, replacement) = match args.as_slice() {
+                [text, pattern] => (text.clone(), pattern.clone(), string("")),
+                [text, pattern, Expr::Value(value)] => match &value.value {
+                    Value::SingleQuotedString(r) => (
+                        text.clone(),
+                        pattern.clone(),
+                        string(&replacement_groups(r)),
+                    ),
+                    _ => (text.clone(), pattern.clone(), args[2].clone()),
+                },
+                [text, pattern, replacement] => {
+                    (text.clone(), pattern.clone(), replacement.clone())
+                }
+                _ => return Ok(None),
+            };
+            set_arguments(
+                function,
+                vec![text, pattern, replacement, string("g")],
+                vec![],
+            );
+            Ok(None)
+        }
+        "length" | "strpos" | "approx_distinct" if !windowed || name == "approx_distinct" => {
+            // Trino answers bigint; DataFusion int or unsigned. approx_distinct's error bound
+            // argument is accepted and ignored.
+            if name == "approx_distinct"
+                && let Some(args) = plain_arguments(function)
+                && args.len() == 2
+            {
+                set_arguments(function, vec![args[0].clone()], vec![]);
+            }
+            Ok(Some(as_bigint(Expr::Function(function.clone()))))
+        }
+        "slice" => {
+            let Some(Ok([array, start, length])) =
+                plain_arguments(function).map(<[Expr; 3]>::try_from)
+            else {
+                return Err(wrong_arguments(
+                    function,
+                    "slice",
+                    "array(E), bigint, bigint",
+                ));
+            };
+            // slice(a, start, length) = array_slice(a, start, start + length - 1)
+            let end = Expr::BinaryOp {
+                left: Box::new(Expr::Nested(Box::new(Expr::BinaryOp {
+                    left: Box::new(start.clone()),
+                    op: BinaryOperator::Plus,
+                    right: Box::new(Expr::Nested(Box::new(length))),
+                }))),
+                op: BinaryOperator::Minus,
+                right: Box::new(Expr::Value(Value::Number("1".to_string(), false).into())),
+            };
+            set_name(function, "array_slice");
+            set_arguments(function, vec![array, start, end], vec![]);
+            Ok(None)
+        }
+        "mod" => {
+            let Some(Ok([dividend, divisor])) =
+                plain_arguments(function).map(<[Expr; 2]>::try_from)
+            else {
+                return Err(wrong_arguments(function, "mod", "n, m"));
+            };
+            Ok(Some(Expr::Nested(Box::new(Expr::BinaryOp {
+                left: Box::new(Expr::Nested(Box::new(dividend))),
+                op: BinaryOperator::Modulo,
+                right: Box::new(Expr::Nested(Box::new(divisor))),
+            }))))
+        }
+        "zip" => {
+            set_name(function, "arrays_zip");
+            Ok(None)
+        }
+        "greatest" | "least" | "concat" => {
+            let Some(args) = plain_arguments(function).filter(|a| !a.is_empty()) else {
+                return Ok(None);
+            };
+            Ok(Some(null_if_any_null(
+                &args,
+                Expr::Function(function.clone()),
+            )))
+        }
         "all_match" | "none_match" => {
             let Some(Ok([array, Expr::Lambda(mut lambda)])) =
                 plain_arguments(function).map(<[Expr; 2]>::try_from)
@@ -299,26 +465,10 @@ fn rewrite(function: &mut Function) -> Result<Option<Expr>, EngineError> {
         },
         "array_position" => {
             // Trino answers 0 for a missing element, as a bigint.
-            let mut call = function.clone();
-            set_name(&mut call, "array_position");
+            let mut call_position = function.clone();
+            set_name(&mut call_position, "array_position");
             let zero = Expr::Value(Value::Number("0".to_string(), false).into());
-            let found = Expr::Function(Function {
-                name: ObjectName(vec![ObjectNamePart::Identifier(Ident::new("coalesce"))]),
-                uses_odbc_syntax: false,
-                parameters: FunctionArguments::None,
-                args: FunctionArguments::List(FunctionArgumentList {
-                    duplicate_treatment: None,
-                    args: vec![
-                        FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Function(call))),
-                        FunctionArg::Unnamed(FunctionArgExpr::Expr(zero)),
-                    ],
-                    clauses: vec![],
-                }),
-                filter: None,
-                null_treatment: None,
-                over: None,
-                within_group: vec![],
-            });
+            let found = call("coalesce", vec![Expr::Function(call_position), zero]);
             Ok(Some(Expr::Cast {
                 kind: CastKind::Cast,
                 expr: Box::new(found),
@@ -440,25 +590,6 @@ fn unnest_with_ordinality(factor: &mut TableFactor) {
     if !*with_ordinality || array_exprs.is_empty() {
         return;
     }
-    let call = |name: &str, args: Vec<Expr>| {
-        Expr::Function(Function {
-            name: ObjectName(vec![ObjectNamePart::Identifier(Ident::new(name))]),
-            uses_odbc_syntax: false,
-            parameters: FunctionArguments::None,
-            args: FunctionArguments::List(FunctionArgumentList {
-                duplicate_treatment: None,
-                args: args
-                    .into_iter()
-                    .map(|a| FunctionArg::Unnamed(FunctionArgExpr::Expr(a)))
-                    .collect(),
-                clauses: vec![],
-            }),
-            filter: None,
-            null_treatment: None,
-            over: None,
-            within_group: vec![],
-        })
-    };
     let lengths: Vec<Expr> = array_exprs
         .iter()
         .map(|array| call("cardinality", vec![array.clone()]))

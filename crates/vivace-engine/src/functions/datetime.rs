@@ -18,7 +18,7 @@ use arrow::array::{
 use arrow::datatypes::{DataType, Field, FieldRef, Float64Type, Int64Type, TimeUnit};
 use chrono::{
     DateTime, Datelike, FixedOffset, LocalResult, Months, NaiveDate, NaiveDateTime, Offset,
-    TimeDelta, TimeZone,
+    TimeDelta, TimeZone, Timelike,
 };
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::{Result as DfResult, ScalarValue, exec_err, not_impl_err, plan_err};
@@ -51,10 +51,13 @@ enum Function {
     AtTimezone,
     WithTimezone,
     CurrentTimezone,
+    CurrentTimestamp,
+    LocalTimestamp,
+    DateTrunc,
     LastDayOfMonth,
 }
 
-const FUNCTIONS: [Function; 17] = [
+const FUNCTIONS: [Function; 20] = [
     Function::DateAdd,
     Function::DateDiff,
     Function::DateFormat,
@@ -71,6 +74,9 @@ const FUNCTIONS: [Function; 17] = [
     Function::AtTimezone,
     Function::WithTimezone,
     Function::CurrentTimezone,
+    Function::CurrentTimestamp,
+    Function::LocalTimestamp,
+    Function::DateTrunc,
     Function::LastDayOfMonth,
 ];
 
@@ -93,6 +99,9 @@ impl Function {
             Function::AtTimezone => "at_timezone",
             Function::WithTimezone => "with_timezone",
             Function::CurrentTimezone => "current_timezone",
+            Function::CurrentTimestamp => "current_timestamp",
+            Function::LocalTimestamp => "localtimestamp",
+            Function::DateTrunc => "date_trunc",
             Function::LastDayOfMonth => "last_day_of_month",
         }
     }
@@ -118,6 +127,9 @@ impl Function {
             Function::AtTimezone => "at_timezone(timestamp with time zone, varchar)",
             Function::WithTimezone => "with_timezone(timestamp, varchar)",
             Function::CurrentTimezone => "current_timezone()",
+            Function::CurrentTimestamp => "current_timestamp()",
+            Function::LocalTimestamp => "localtimestamp()",
+            Function::DateTrunc => "date_trunc(varchar, date|time|timestamp)",
             Function::LastDayOfMonth => "last_day_of_month(date|timestamp)",
         }
     }
@@ -141,7 +153,10 @@ pub(super) fn datetime_functions(config: &ConfigOptions) -> Vec<Arc<ScalarUDF>> 
 
 impl DateTimeUdf {
     fn new(function: Function, config: &ConfigOptions) -> Self {
-        let volatility = if function == Function::CurrentTimezone {
+        let volatility = if matches!(
+            function,
+            Function::CurrentTimezone | Function::CurrentTimestamp | Function::LocalTimestamp
+        ) {
             Volatility::Stable
         } else {
             Volatility::Immutable
@@ -214,7 +229,14 @@ impl ScalarUDFImpl for DateTimeUdf {
             | Function::FormatDatetime
             | Function::ToIso8601
             | Function::CurrentTimezone => DataType::Utf8,
-            Function::DateParse => DataType::Timestamp(TimeUnit::Millisecond, None),
+            Function::DateParse | Function::LocalTimestamp => {
+                DataType::Timestamp(TimeUnit::Millisecond, None)
+            }
+            Function::CurrentTimestamp => DataType::Timestamp(TimeUnit::Millisecond, session()),
+            Function::DateTrunc => match types.get(1) {
+                Some(t) => (*t).clone(),
+                None => return self.mismatch(&[]),
+            },
             Function::ParseDatetime => DataType::Timestamp(TimeUnit::Millisecond, session()),
             Function::FromUnixtime => {
                 let zone = match types.len() {
@@ -262,6 +284,24 @@ impl ScalarUDFImpl for DateTimeUdf {
                 ScalarValue::Utf8(Some(zone)),
                 None,
             ))),
+            // The statement's start, the same everywhere in it, to the millisecond.
+            Function::CurrentTimestamp | Function::LocalTimestamp => {
+                let Some(start) = info.query_execution_start_time() else {
+                    return Ok(ExprSimplifyResult::Original(args));
+                };
+                let millis = start.timestamp_millis();
+                let value = if self.function == Function::CurrentTimestamp {
+                    ScalarValue::TimestampMillisecond(Some(millis), Some(Arc::from(zone.as_str())))
+                } else {
+                    let tz = parse_zone(&zone)?;
+                    let local = tz.from_utc_datetime(&start.naive_utc()).naive_local();
+                    ScalarValue::TimestampMillisecond(
+                        Some(local.and_utc().timestamp_millis()),
+                        None,
+                    )
+                };
+                Ok(ExprSimplifyResult::Simplified(Expr::Literal(value, None)))
+            }
             // Trino reads a timestamp without a zone in the session zone where a function
             // needs an instant.
             Function::ToUnixtime | Function::AtTimezone | Function::FormatDatetime => {
@@ -320,6 +360,10 @@ impl ScalarUDFImpl for DateTimeUdf {
                 let zone = StringArray::from(vec![self.session_zone.as_str(); rows]);
                 Arc::new(zone)
             }
+            Function::CurrentTimestamp | Function::LocalTimestamp => {
+                return exec_err!("{} is replaced by a constant while planning", self.name());
+            }
+            Function::DateTrunc => date_trunc(&arrays)?,
             Function::LastDayOfMonth => last_day_of_month(&arrays)?,
         };
         super::columnar(result, all_scalar)
@@ -421,7 +465,10 @@ fn coerce(function: Function, types: &[DataType]) -> Option<Vec<DataType>> {
         (Function::AtTimezone | Function::WithTimezone, [x, zone]) if is_text(zone) => {
             Some(vec![timestamp(x)?, text])
         }
-        (Function::CurrentTimezone, []) => Some(vec![]),
+        (Function::CurrentTimezone | Function::CurrentTimestamp | Function::LocalTimestamp, []) => {
+            Some(vec![])
+        }
+        (Function::DateTrunc, [unit, x]) if is_text(unit) => Some(vec![text, temporal(x)?]),
         _ => None,
     }
 }
@@ -786,6 +833,57 @@ fn difference(unit: Unit, a: Moment, b: Moment) -> Option<i64> {
         return Some((b.local - a.local).num_days() / days);
     }
     Some(months_between(a.local, b.local)? / unit.months()?)
+}
+
+/// `moment` cut down to the start of its `unit`, in wall-clock time (weeks start on Monday).
+fn truncate(column: &Column, moment: Moment, unit: Unit) -> Option<Moment> {
+    let local = moment.local;
+    let date = local.date();
+    let midnight = |d: NaiveDate| d.and_time(chrono::NaiveTime::MIN);
+    let cut = match unit {
+        Unit::Millisecond => local.with_nanosecond(local.nanosecond() / 1_000_000 * 1_000_000)?,
+        Unit::Second => local.with_nanosecond(0)?,
+        Unit::Minute => local.with_nanosecond(0)?.with_second(0)?,
+        Unit::Hour => local.with_nanosecond(0)?.with_second(0)?.with_minute(0)?,
+        Unit::Day => midnight(date),
+        Unit::Week => {
+            midnight(date - TimeDelta::days(i64::from(date.weekday().num_days_from_monday())))
+        }
+        Unit::Month => midnight(date.with_day(1)?),
+        Unit::Quarter => midnight(NaiveDate::from_ymd_opt(
+            date.year(),
+            date.month0() / 3 * 3 + 1,
+            1,
+        )?),
+        Unit::Year => midnight(NaiveDate::from_ymd_opt(date.year(), 1, 1)?),
+    };
+    if unit.millis().is_some() && column.zone.is_some() {
+        // Units up to hours cut the instant, which keeps the offset when clocks go back.
+        let offset = moment.local - moment.utc;
+        return Some(Moment {
+            local: cut,
+            utc: cut - offset,
+        });
+    }
+    at_local(column.zone.as_ref(), cut)
+}
+
+fn date_trunc(arrays: &[ArrayRef]) -> DfResult<ArrayRef> {
+    let [units, values] = arrays else {
+        return exec_err!("date_trunc takes two arguments");
+    };
+    let units = text_array(units)?;
+    let column = read(values)?;
+    let mut out = Vec::with_capacity(column.values.len());
+    for (row, moment) in column.values.iter().enumerate() {
+        let (Some(moment), false) = (moment, units.is_null(row)) else {
+            out.push(None);
+            continue;
+        };
+        let unit = Unit::for_shape(units.value(row), column.shape)?;
+        out.push(truncate(&column, *moment, unit));
+    }
+    write(&column, &out, values.data_type())
 }
 
 fn date_add(arrays: &[ArrayRef]) -> DfResult<ArrayRef> {

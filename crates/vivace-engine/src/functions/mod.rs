@@ -19,6 +19,7 @@ mod datetime_text;
 mod json;
 mod json_path;
 mod lambdas;
+mod regexp;
 
 pub(crate) use collections::MAP_AGG_ENTRIES;
 
@@ -224,6 +225,7 @@ pub fn trino_functions() -> Vec<Arc<ScalarUDF>> {
     ];
     functions.extend(json::json_functions());
     functions.extend(collections::collection_functions());
+    functions.extend(regexp::regexp_functions());
     functions.extend(datetime::datetime_functions(
         &datafusion::common::config::ConfigOptions::default(),
     ));
