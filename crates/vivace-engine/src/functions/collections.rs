@@ -59,10 +59,6 @@ pub(super) fn collection_functions() -> Vec<Arc<ScalarUDF>> {
 
 impl CollectionUdf {
     fn mismatch<T>(&self, types: &[DataType]) -> DfResult<T> {
-        let names: Vec<String> = types
-            .iter()
-            .map(|t| crate::types::trino_type_of(t).to_string())
-            .collect();
         let expected = match self.function {
             Function::Cardinality => "cardinality(array(E)), cardinality(map(K,V))",
             Function::ElementAt => "element_at(array(E), bigint), element_at(map(K,V), K)",
@@ -70,11 +66,7 @@ impl CollectionUdf {
                 "map_from_entries(array(row(K,V)))"
             }
         };
-        plan_err!(
-            "Unexpected parameters ({}) for function {}. Expected: {expected}",
-            names.join(", "),
-            self.name()
-        )
+        super::unexpected_parameters(self.name(), types, expected)
     }
 }
 
@@ -189,16 +181,7 @@ impl ScalarUDFImpl for CollectionUdf {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
-        let all_scalar = args
-            .args
-            .iter()
-            .all(|arg| matches!(arg, ColumnarValue::Scalar(_)));
-        let rows = if all_scalar { 1 } else { args.number_rows };
-        let arrays = args
-            .args
-            .iter()
-            .map(|arg| arg.to_array(rows))
-            .collect::<DfResult<Vec<_>>>()?;
+        let (arrays, _, all_scalar) = super::argument_arrays(&args)?;
         let result = match (self.function, arrays.as_slice()) {
             (Function::Cardinality, [collection]) => cardinality(collection)?,
             (Function::ElementAt, [collection, key]) => match collection.data_type() {

@@ -169,16 +169,7 @@ impl DateTimeUdf {
     }
 
     fn mismatch<T>(&self, types: &[DataType]) -> DfResult<T> {
-        let names: Vec<String> = types
-            .iter()
-            .map(|t| crate::types::trino_type_of(t).to_string())
-            .collect();
-        plan_err!(
-            "Unexpected parameters ({}) for function {}. Expected: {}",
-            names.join(", "),
-            self.function.name(),
-            self.function.expected()
-        )
+        super::unexpected_parameters(self.function.name(), types, self.function.expected())
     }
 }
 
@@ -325,16 +316,7 @@ impl ScalarUDFImpl for DateTimeUdf {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
-        let all_scalar = args
-            .args
-            .iter()
-            .all(|arg| matches!(arg, ColumnarValue::Scalar(_)));
-        let rows = if all_scalar { 1 } else { args.number_rows };
-        let arrays = args
-            .args
-            .iter()
-            .map(|arg| arg.to_array(rows))
-            .collect::<DfResult<Vec<_>>>()?;
+        let (arrays, rows, all_scalar) = super::argument_arrays(&args)?;
         let result_type = args.return_field.data_type();
         let result = match self.function {
             Function::DateAdd => date_add(&arrays)?,

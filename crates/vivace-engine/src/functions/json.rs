@@ -131,16 +131,7 @@ impl ScalarUDFImpl for JsonFunction {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
-        let all_scalar = args
-            .args
-            .iter()
-            .all(|arg| matches!(arg, ColumnarValue::Scalar(_)));
-        let rows = if all_scalar { 1 } else { args.number_rows };
-        let arrays = args
-            .args
-            .iter()
-            .map(|arg| arg.to_array(rows))
-            .collect::<DfResult<Vec<_>>>()?;
+        let (arrays, rows, all_scalar) = super::argument_arrays(&args)?;
         let [document, rest @ ..] = arrays.as_slice() else {
             return exec_err!("{} needs a JSON argument", self.name());
         };

@@ -179,6 +179,38 @@ pub(crate) fn columnar(result: ArrayRef, scalar: bool) -> DfResult<ColumnarValue
     }
 }
 
+/// A call's arguments as arrays, their row count, and whether all were scalars (the arrays
+/// then hold one row).
+pub(crate) fn argument_arrays(args: &ScalarFunctionArgs) -> DfResult<(Vec<ArrayRef>, usize, bool)> {
+    let all_scalar = args
+        .args
+        .iter()
+        .all(|arg| matches!(arg, ColumnarValue::Scalar(_)));
+    let rows = if all_scalar { 1 } else { args.number_rows };
+    let arrays = args
+        .args
+        .iter()
+        .map(|arg| arg.to_array(rows))
+        .collect::<DfResult<Vec<_>>>()?;
+    Ok((arrays, rows, all_scalar))
+}
+
+/// Trino's error for a call no signature of `name` takes; `expected` lists the signatures.
+pub(crate) fn unexpected_parameters<T>(
+    name: &str,
+    types: &[DataType],
+    expected: &str,
+) -> DfResult<T> {
+    let names: Vec<String> = types
+        .iter()
+        .map(|t| crate::types::trino_type_of(t).to_string())
+        .collect();
+    datafusion::common::plan_err!(
+        "Unexpected parameters ({}) for function {name}. Expected: {expected}",
+        names.join(", ")
+    )
+}
+
 /// An `INVALID_FUNCTION_ARGUMENT` error.
 pub(crate) fn invalid_argument(message: String) -> DataFusionError {
     DataFusionError::ArrowError(Box::new(ArrowError::InvalidArgumentError(message)), None)

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use arrow::array::{Array, AsArray, Int64Array, ListBuilder, StringArray, StringBuilder};
 use arrow::datatypes::{DataType, Field, FieldRef, Int64Type};
-use datafusion::common::{Result as DfResult, exec_err, plan_err};
+use datafusion::common::{Result as DfResult, exec_err};
 use datafusion::logical_expr::{
     ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
     Volatility,
@@ -71,20 +71,12 @@ impl ScalarUDFImpl for RegexpUdf {
                 Ok(vec![text.clone(), text, DataType::Int64])
             }
             _ => {
-                let names: Vec<String> = types
-                    .iter()
-                    .map(|t| crate::types::trino_type_of(t).to_string())
-                    .collect();
                 let expected = match self.function {
                     Function::Split => "regexp_split(varchar, varchar)",
-                    _ => "varchar, varchar[, bigint]",
+                    Function::Extract => "regexp_extract(varchar, varchar[, bigint])",
+                    Function::ExtractAll => "regexp_extract_all(varchar, varchar[, bigint])",
                 };
-                plan_err!(
-                    "Unexpected parameters ({}) for function {}. Expected: {}({expected})",
-                    names.join(", "),
-                    self.name(),
-                    self.name()
-                )
+                super::unexpected_parameters(self.name(), types, expected)
             }
         }
     }
@@ -107,16 +99,7 @@ impl ScalarUDFImpl for RegexpUdf {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
-        let all_scalar = args
-            .args
-            .iter()
-            .all(|arg| matches!(arg, ColumnarValue::Scalar(_)));
-        let rows = if all_scalar { 1 } else { args.number_rows };
-        let arrays = args
-            .args
-            .iter()
-            .map(|arg| arg.to_array(rows))
-            .collect::<DfResult<Vec<_>>>()?;
+        let (arrays, rows, all_scalar) = super::argument_arrays(&args)?;
         let (texts, patterns) = match arrays.as_slice() {
             [t, p, ..] => (text_array(t)?, text_array(p)?),
             _ => return exec_err!("{} takes a string and a pattern", self.name()),
