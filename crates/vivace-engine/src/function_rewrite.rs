@@ -390,6 +390,23 @@ fn rewrite(function: &mut Function) -> Result<Option<Expr>, EngineError> {
                 op: BinaryOperator::Minus,
                 right: Box::new(Expr::Value(Value::Number("1".to_string(), false).into())),
             };
+            // An end counted from the back must stay negative: slice([1,2,3], -1, 2) is [3].
+            let zero = || Expr::Value(Value::Number("0".to_string(), false).into());
+            let from_back = Expr::BinaryOp {
+                left: Box::new(Expr::BinaryOp {
+                    left: Box::new(start.clone()),
+                    op: BinaryOperator::Lt,
+                    right: Box::new(zero()),
+                }),
+                op: BinaryOperator::And,
+                right: Box::new(Expr::BinaryOp {
+                    left: Box::new(end.clone()),
+                    op: BinaryOperator::GtEq,
+                    right: Box::new(zero()),
+                }),
+            };
+            let minus_one = Expr::Value(Value::Number("-1".to_string(), false).into());
+            let end = case_when(from_back, minus_one, Some(end));
             set_name(function, "array_slice");
             set_arguments(function, vec![array, start, end], vec![]);
             Ok(None)
@@ -469,6 +486,12 @@ fn rewrite(function: &mut Function) -> Result<Option<Expr>, EngineError> {
             set_name(&mut call_position, "array_position");
             let zero = Expr::Value(Value::Number("0".to_string(), false).into());
             let found = call("coalesce", vec![Expr::Function(call_position), zero]);
+            let found = match plain_arguments(function).as_deref() {
+                Some([array, element]) => {
+                    null_if_any_null(&[array.clone(), element.clone()], found)
+                }
+                _ => found,
+            };
             Ok(Some(Expr::Cast {
                 kind: CastKind::Cast,
                 expr: Box::new(found),
@@ -518,7 +541,18 @@ fn rewrite(function: &mut Function) -> Result<Option<Expr>, EngineError> {
             else {
                 return Ok(None);
             };
-            let total = hours * 60 + hours.signum() * minutes.abs();
+            // Trino adds the two: from_unixtime(x, -5, 30) is at -04:30.
+            let total = hours
+                .checked_mul(60)
+                .and_then(|h| h.checked_add(minutes))
+                .filter(|t| (-18 * 60..=18 * 60).contains(t))
+                .ok_or_else(|| {
+                    EngineError::at(
+                        ErrorCode::INVALID_FUNCTION_ARGUMENT,
+                        format!("Invalid offset of {hours} hours and {minutes} minutes"),
+                        location(function),
+                    )
+                })?;
             let sign = if total < 0 { '-' } else { '+' };
             let offset = format!("{sign}{:02}:{:02}", total.abs() / 60, total.abs() % 60);
             set_arguments(function, vec![seconds, string(&offset)], vec![]);
@@ -592,7 +626,13 @@ fn unnest_with_ordinality(factor: &mut TableFactor) {
     }
     let lengths: Vec<Expr> = array_exprs
         .iter()
-        .map(|array| call("cardinality", vec![array.clone()]))
+        .map(|array| {
+            let zero = Expr::Value(Value::Number("0".to_string(), false).into());
+            call(
+                "coalesce",
+                vec![call("cardinality", vec![array.clone()]), zero],
+            )
+        })
         .collect();
     let longest = if lengths.len() == 1 {
         lengths

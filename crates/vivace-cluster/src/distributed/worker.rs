@@ -124,8 +124,14 @@ fn task_session(
         }
     }
     let mut state = builder.build();
+    let options = Arc::clone(state.config().options());
     for function in vivace_engine::functions::trino_functions() {
-        // Replacing DataFusion's function of the same name is intended, as on the coordinator.
+        // Replacing DataFusion's function of the same name is intended, as on the coordinator;
+        // each is configured for this task's session (its time zone).
+        let function = function
+            .inner()
+            .with_updated_config(&options)
+            .map_or(function, Arc::new);
         let _replaced = state.register_udf(function);
     }
     for function in vivace_engine::functions::trino_lambda_functions() {

@@ -518,15 +518,14 @@ fn constant_offset(
             "from_unixtime with an offset that is not a constant is not supported"
         );
     };
-    let seconds = hours * 3600 + hours.signum() * minutes.abs() * 60;
-    match i32::try_from(seconds)
-        .ok()
-        .filter(|s| s.abs() < 18 * 3600 + 1)
-    {
+    let minutes_total = hours
+        .checked_mul(60)
+        .and_then(|h| h.checked_add(minutes))
+        .filter(|t| (-18 * 60..=18 * 60).contains(t));
+    match minutes_total.and_then(|t| i32::try_from(t * 60).ok()) {
         Some(seconds) => Ok(zone_of_offset(seconds)),
         None => Err(invalid_argument(format!(
-            "Invalid offset minutes {}",
-            hours * 60 + minutes
+            "Invalid offset of {hours} hours and {minutes} minutes"
         ))),
     }
 }

@@ -68,8 +68,10 @@ pub(super) enum Piece {
     Fraction {
         digits: usize,
     },
-    /// The year's last two digits; read into 1970–2069, as Trino's pivot does.
-    TwoDigitYear,
+    /// The year's last two digits, read into the hundred years from `pivot - 50`.
+    TwoDigitYear {
+        pivot: i64,
+    },
     MonthText {
         full: bool,
     },
@@ -152,7 +154,8 @@ pub(super) fn compile_mysql(pattern: &str) -> Result<Vec<Piece>, String> {
             'x' => number(Weekyear, 4, 4),
             'W' => Piece::WeekdayText { full: true },
             'Y' => number(Year, 4, 4),
-            'y' => Piece::TwoDigitYear,
+            // Trino's pivot for %y: 1970 to 2069.
+            'y' => Piece::TwoDigitYear { pivot: 2020 },
             'D' | 'U' | 'u' | 'V' | 'w' | 'X' => {
                 return Err(format!("%{specifier} not supported in date format string"));
             }
@@ -219,9 +222,13 @@ pub(super) fn compile_joda(pattern: &str) -> Result<Vec<Piece>, String> {
             max: min.max(9),
         };
         let piece = match c {
-            'y' | 'Y' | 'u' if count == 2 => Piece::TwoDigitYear,
+            'y' | 'Y' | 'u' if count == 2 => Piece::TwoDigitYear {
+                pivot: joda_pivot(),
+            },
             'y' | 'Y' | 'u' => number(Year, count),
-            'x' if count == 2 => Piece::TwoDigitYear,
+            'x' if count == 2 => Piece::TwoDigitYear {
+                pivot: joda_pivot(),
+            },
             'x' => number(Weekyear, count),
             'w' => number(WeekOfWeekyear, count),
             'e' => number(DayOfWeek, count),
@@ -255,13 +262,18 @@ pub(super) fn compile_joda(pattern: &str) -> Result<Vec<Piece>, String> {
     for at in 0..pieces.len().saturating_sub(1) {
         let next_is_number = matches!(
             pieces[at + 1],
-            Piece::Number { .. } | Piece::Fraction { .. } | Piece::TwoDigitYear
+            Piece::Number { .. } | Piece::Fraction { .. } | Piece::TwoDigitYear { .. }
         );
         if let (true, Piece::Number { min, max, .. }) = (next_is_number, &mut pieces[at]) {
             *max = *min;
         }
     }
     Ok(pieces)
+}
+
+/// Joda-Time's pivot for two-digit years: thirty years before now.
+fn joda_pivot() -> i64 {
+    i64::from(chrono::Utc::now().year()) - 30
 }
 
 fn push_literal(pieces: &mut Vec<Piece>, c: char) {
@@ -313,7 +325,9 @@ pub(super) fn print(
                     .collect();
                 out.push_str(&shown);
             }
-            Piece::TwoDigitYear => pad(&mut out, i64::from(moment.year().rem_euclid(100)), 2),
+            Piece::TwoDigitYear { .. } => {
+                pad(&mut out, i64::from(moment.year().rem_euclid(100)), 2)
+            }
             Piece::MonthText { full } => {
                 let name = MONTHS[moment.month0() as usize];
                 out.push_str(if *full { name } else { &name[..3] });
@@ -324,12 +338,7 @@ pub(super) fn print(
             }
             Piece::HalfDay => out.push_str(if moment.hour() < 12 { "AM" } else { "PM" }),
             Piece::Offset { colon } => {
-                let seconds = zone.map_or(0, |z| z.offset_seconds);
-                if seconds == 0 && *colon {
-                    out.push('Z');
-                } else {
-                    out.push_str(&offset_text(seconds, *colon));
-                }
+                out.push_str(&offset_text(zone.map_or(0, |z| z.offset_seconds), *colon));
             }
             Piece::ZoneId => out.push_str(zone.map_or("UTC", |z| z.name)),
         }
@@ -440,13 +449,10 @@ pub(super) fn parse(pieces: &[Piece], text: &str) -> Result<Parsed, String> {
                 fields.nanos = Some(value * 10_i64.pow(9 - digits as u32));
                 rest = &rest[digits..];
             }
-            Piece::TwoDigitYear => {
+            Piece::TwoDigitYear { pivot } => {
                 let (value, tail) = read_number(rest, 2, false).ok_or_else(|| malformed(rest))?;
-                fields.year = Some(if value < 70 {
-                    2000 + value
-                } else {
-                    1900 + value
-                });
+                let lowest = pivot - 50;
+                fields.year = Some(lowest + (value - lowest.rem_euclid(100)).rem_euclid(100));
                 rest = tail;
             }
             Piece::MonthText { .. } => {
