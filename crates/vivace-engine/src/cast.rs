@@ -186,6 +186,16 @@ fn convert(
         safe,
         ..CastOptions::default()
     };
+    if *source == TrinoType::Json && *target != TrinoType::Json {
+        let texts = cast_with_options(input, &DataType::Utf8, &CastOptions::default())?;
+        return crate::cast_json::cast_json(
+            texts.as_string::<i32>(),
+            target_arrow,
+            &target.to_string(),
+            safe,
+        )
+        .map_err(invalid);
+    }
     match target {
         TrinoType::Varchar(Some(n)) | TrinoType::Char(n) => {
             let n = *n as usize;

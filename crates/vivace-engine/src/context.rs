@@ -74,7 +74,11 @@ impl ContextFactory {
         options.catalog.default_catalog = session.catalog.clone().unwrap_or(NO_CATALOG.into());
         options.catalog.default_schema = session.schema.clone().unwrap_or(NO_SCHEMA.into());
         options.execution.target_partitions = limits.target_partitions.max(1);
-        if let Some(zone) = &session.time_zone {
+        let zone = session
+            .properties
+            .get(crate::session_properties::TIME_ZONE_ID)
+            .or(session.time_zone.as_ref());
+        if let Some(zone) = zone {
             options.execution.time_zone = Some(validate_time_zone(zone)?);
         }
         let config = config.with_extension(Arc::new(query)).with_extension(scans);
@@ -130,10 +134,14 @@ fn base_config() -> SessionConfig {
     config
 }
 
-/// Accepts an IANA zone name or an offset such as `+05:30`, as Java's `ZoneId` does.
+/// Accepts an IANA zone name (in any case, returned as the zone database spells it) or an
+/// offset such as `+05:30`, as Trino does.
 pub fn validate_time_zone(zone: &str) -> EngineResult<String> {
-    if zone.parse::<chrono_tz::Tz>().is_ok() {
-        return Ok(zone.to_string());
+    if let Some(named) = chrono_tz::TZ_VARIANTS
+        .iter()
+        .find(|named| named.name().eq_ignore_ascii_case(zone))
+    {
+        return Ok(named.name().to_string());
     }
     if let Ok(offset) = zone.parse::<chrono::FixedOffset>() {
         return Ok(offset.to_string());

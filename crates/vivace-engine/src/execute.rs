@@ -228,10 +228,25 @@ impl Execution {
                 )
                 .await
             }
+            Statement::SetTimeZone { zone } => {
+                let zone = match zone {
+                    Some(zone) => crate::context::validate_time_zone(&zone)?,
+                    None => session_properties::SERVER_TIME_ZONE.to_string(),
+                };
+                self.update(
+                    "SET TIME ZONE",
+                    SessionUpdate {
+                        set_properties: vec![(session_properties::TIME_ZONE_ID.into(), zone)],
+                        ..SessionUpdate::default()
+                    },
+                )
+                .await
+            }
             Statement::ResetSession { name } => {
-                let known = session_properties::system_properties(&self.engine.config)
-                    .iter()
-                    .any(|p| p.name == name);
+                let known = name == session_properties::TIME_ZONE_ID
+                    || session_properties::system_properties(&self.engine.config)
+                        .iter()
+                        .any(|p| p.name == name);
                 if !known {
                     return Err(EngineError::new(
                         ErrorCode::INVALID_SESSION_PROPERTY,
@@ -628,7 +643,7 @@ impl Execution {
         let mut statements = match parsed {
             Ok(statements) => statements,
             Err(error) => {
-                return Err(match crate::trino_sql::unsupported_json_syntax(sql) {
+                return Err(match crate::trino_sql::unsupported_syntax(sql) {
                     Some(what) => EngineError::new(ErrorCode::NOT_SUPPORTED, what),
                     None => error.into(),
                 });

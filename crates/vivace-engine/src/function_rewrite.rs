@@ -514,17 +514,24 @@ fn rewrite(function: &mut Function) -> Result<Option<Expr>, EngineError> {
             let mut aggregate = function.clone();
             set_name(&mut aggregate, "array_agg");
             set_arguments(&mut aggregate, vec![Expr::Function(pair)], vec![]);
-            let key_present = Expr::IsNotNull(Box::new(key));
-            aggregate.filter = Some(Box::new(match aggregate.filter.take() {
-                Some(filter) => Expr::BinaryOp {
-                    left: Box::new(Expr::Nested(filter)),
-                    op: BinaryOperator::And,
-                    right: Box::new(key_present),
-                },
-                None => key_present,
-            }));
+            add_filter(&mut aggregate, Expr::IsNotNull(Box::new(key)));
             let mut call = function.clone();
             set_name(&mut call, crate::functions::MAP_AGG_ENTRIES);
+            set_arguments(&mut call, vec![Expr::Function(aggregate)], vec![]);
+            call.filter = None;
+            Ok(Some(Expr::Function(call)))
+        }
+        "histogram" if function.over.is_none() => {
+            let Some(Ok([value])) = plain_arguments(function).map(<[Expr; 1]>::try_from) else {
+                return Err(wrong_arguments(function, "histogram", "T"));
+            };
+            // histogram(x) = __histogram(array_agg(x) FILTER (WHERE x IS NOT NULL)).
+            let mut aggregate = function.clone();
+            set_name(&mut aggregate, "array_agg");
+            set_arguments(&mut aggregate, vec![value.clone()], vec![]);
+            add_filter(&mut aggregate, Expr::IsNotNull(Box::new(value)));
+            let mut call = function.clone();
+            set_name(&mut call, crate::functions::HISTOGRAM);
             set_arguments(&mut call, vec![Expr::Function(aggregate)], vec![]);
             call.filter = None;
             Ok(Some(Expr::Function(call)))
@@ -668,6 +675,18 @@ impl VisitorMut for FunctionRewrites {
             Err(error) => ControlFlow::Break(error),
         }
     }
+}
+
+/// Adds `condition` to an aggregate's `FILTER (WHERE ...)`.
+fn add_filter(aggregate: &mut Function, condition: Expr) {
+    aggregate.filter = Some(Box::new(match aggregate.filter.take() {
+        Some(filter) => Expr::BinaryOp {
+            left: Box::new(Expr::Nested(filter)),
+            op: BinaryOperator::And,
+            right: Box::new(condition),
+        },
+        None => condition,
+    }));
 }
 
 #[cfg(test)]

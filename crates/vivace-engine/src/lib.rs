@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod cast;
+mod cast_json;
 pub mod catalog;
 pub mod config;
 pub mod context;

@@ -208,6 +208,9 @@ pub fn aliased_columns(statement: &Statement) -> Option<Vec<bool>> {
 
 /// Applies every rewrite to a statement.
 pub fn rewrite_statement(statement: &mut Statement) -> EngineResult<()> {
+    if let ControlFlow::Break(error) = Visit::visit(&*statement, &mut RefuseUnsupported) {
+        return Err(error);
+    }
     if let ControlFlow::Break(error) = statement.visit(&mut FetchToLimit) {
         return Err(error);
     }
@@ -299,6 +302,36 @@ fn hide_in_select(select: &mut Select) {
 
 /// `FETCH FIRST n ROWS ONLY` (which DataFusion does not plan) becomes `LIMIT n`; `FETCH
 /// FIRST ROW ONLY` is `LIMIT 1`. `WITH TIES` and `PERCENT` are refused by name.
+/// Relations Trino reads that Vivace does not, refused by name rather than planned wrong
+/// (DataFusion would ignore a `TABLESAMPLE`) or failed with a planner's internals.
+struct RefuseUnsupported;
+
+impl Visitor for RefuseUnsupported {
+    type Break = EngineError;
+
+    fn pre_visit_table_factor(&mut self, factor: &TableFactor) -> ControlFlow<EngineError> {
+        let what = match factor {
+            TableFactor::Table {
+                sample: Some(_), ..
+            } => "TABLESAMPLE is",
+            TableFactor::Table {
+                version: Some(_), ..
+            } => "Time travel (FOR VERSION | TIMESTAMP AS OF) is",
+            TableFactor::Table { args: Some(_), .. }
+            | TableFactor::TableFunction { .. }
+            | TableFactor::Function { .. } => "Table functions are",
+            TableFactor::MatchRecognize { .. } => "MATCH_RECOGNIZE is",
+            TableFactor::JsonTable { .. } | TableFactor::OpenJsonTable { .. } => "JSON_TABLE is",
+            TableFactor::Pivot { .. } | TableFactor::Unpivot { .. } => "PIVOT and UNPIVOT are",
+            _ => return ControlFlow::Continue(()),
+        };
+        ControlFlow::Break(EngineError::new(
+            ErrorCode::NOT_SUPPORTED,
+            format!("{what} not supported"),
+        ))
+    }
+}
+
 struct FetchToLimit;
 
 impl VisitorMut for FetchToLimit {

@@ -26,6 +26,11 @@ const QUERY_MAX_EXECUTION_TIME: &str = "query_max_execution_time";
 const QUERY_MAX_RUN_TIME: &str = "query_max_run_time";
 const QUERY_MAX_MEMORY_PER_NODE: &str = "query_max_memory_per_node";
 const TASK_CONCURRENCY: &str = "task_concurrency";
+/// The session's time zone as `SET TIME ZONE` sets it; hidden from `SHOW SESSION`, as in
+/// Trino, and preferred over the client's `X-Trino-Time-Zone`.
+pub const TIME_ZONE_ID: &str = "time_zone_id";
+/// The zone `SET TIME ZONE LOCAL` selects: the server's, which is UTC.
+pub const SERVER_TIME_ZONE: &str = "UTC";
 
 /// All system session properties with their defaults from the server configuration.
 pub fn system_properties(config: &EngineConfig) -> Vec<SessionPropertyInfo> {
@@ -76,6 +81,9 @@ pub fn validate(name: &str, value: &str) -> EngineResult<String> {
             Ok(n) if n > 0 && n <= 1024 => {}
             _ => return Err(invalid("expected an integer from 1 to 1024".into())),
         },
+        TIME_ZONE_ID => {
+            return crate::context::validate_time_zone(value).map_err(|e| invalid(e.to_string()));
+        }
         other => {
             return Err(EngineError::new(
                 ErrorCode::INVALID_SESSION_PROPERTY,

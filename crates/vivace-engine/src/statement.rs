@@ -5,6 +5,7 @@
 //! [`Statement::Sql`].
 
 pub mod ddl;
+mod unsupported;
 
 use datafusion::sql::sqlparser::dialect::GenericDialect;
 use datafusion::sql::sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
@@ -69,6 +70,11 @@ pub enum Statement {
     SetPath {
         /// The path, as `catalog.schema, ...`.
         path: String,
+    },
+    /// `SET TIME ZONE LOCAL | 'zone' | INTERVAL '...' HOUR [TO MINUTE]`
+    SetTimeZone {
+        /// The zone (`America/New_York`, `+05:30`); `None` for `LOCAL`.
+        zone: Option<String>,
     },
     /// `USE [catalog.]schema`
     Use {
@@ -432,6 +438,9 @@ pub fn parse(sql: &str) -> EngineResult<Statement> {
             "SQL statement is empty",
         ));
     }
+    if let Some(error) = unsupported::unsupported_statement(&mut t) {
+        return Err(error);
+    }
     let statement = if t.keyword("SHOW") {
         parse_show(&mut t)?
     } else if t.keyword("DESCRIBE") || t.keyword("DESC") {
@@ -468,12 +477,6 @@ pub fn parse(sql: &str) -> EngineResult<Statement> {
             }
         }
     } else if t.keywords(&["SET", "SESSION"]) {
-        if t.is_keyword("AUTHORIZATION") {
-            return Err(EngineError::new(
-                ErrorCode::NOT_SUPPORTED,
-                "SET SESSION AUTHORIZATION is not supported yet",
-            ));
-        }
         let name = t.qualified_name()?.join(".");
         if t.peek() != Some(&Token::Eq) {
             return Err(t.error("'='"));
@@ -500,6 +503,10 @@ pub fn parse(sql: &str) -> EngineResult<Statement> {
         };
         t.end()?;
         Statement::SetRole { role, catalog }
+    } else if t.keywords(&["SET", "TIME", "ZONE"]) {
+        let zone = parse_time_zone(&mut t)?;
+        t.end()?;
+        Statement::SetTimeZone { zone }
     } else if t.keywords(&["SET", "PATH"]) {
         let mut elements = vec![t.qualified_name()?.join(".")];
         while t.peek() == Some(&Token::Comma) {
@@ -510,6 +517,13 @@ pub fn parse(sql: &str) -> EngineResult<Statement> {
         Statement::SetPath {
             path: elements.join(", "),
         }
+    } else if t.keyword("TABLE") {
+        // `TABLE t [ORDER BY ...] [LIMIT ...]` is `SELECT * FROM t ...`.
+        let from_name = t.rest();
+        t.qualified_name()?;
+        let tail = t.rest();
+        let name = &from_name[..from_name.len() - tail.len()];
+        Statement::Sql(format!("SELECT * FROM {name} {tail}"))
     } else if t.keyword("CALL") {
         parse_call(&mut t)?
     } else if t.keywords(&["RESET", "SESSION"]) {
@@ -573,6 +587,87 @@ pub fn parse(sql: &str) -> EngineResult<Statement> {
         Statement::Sql(sql.to_string())
     };
     Ok(statement)
+}
+
+/// The zone after `SET TIME ZONE`: `LOCAL` (`None`), a string, or an interval literal of
+/// hours and minutes, which names a fixed offset (`+05:30`; `UTC` for zero).
+fn parse_time_zone(t: &mut Tokens<'_>) -> EngineResult<Option<String>> {
+    if t.keyword("LOCAL") {
+        return Ok(None);
+    }
+    if let Some(Token::SingleQuotedString(zone)) = t.peek() {
+        let zone = zone.clone();
+        t.pos += 1;
+        return Ok(Some(zone));
+    }
+    if !t.keyword("INTERVAL") {
+        return Err(EngineError::at(
+            ErrorCode::NOT_SUPPORTED,
+            "SET TIME ZONE takes LOCAL, a string literal or an interval literal",
+            t.location(),
+        ));
+    }
+    let negated = match t.peek() {
+        Some(Token::Minus) => {
+            t.pos += 1;
+            true
+        }
+        Some(Token::Plus) => {
+            t.pos += 1;
+            false
+        }
+        _ => false,
+    };
+    let text = t.string()?;
+    let invalid = |message: String| EngineError::new(ErrorCode::INVALID_LITERAL, message);
+    let (sign, digits) = match text.trim().strip_prefix('-') {
+        Some(rest) => (-1, rest.to_string()),
+        None => (1, text.trim().trim_start_matches('+').to_string()),
+    };
+    let number = |part: &str| {
+        part.parse::<i64>()
+            .map_err(|_| invalid(format!("Invalid INTERVAL value: '{text}'")))
+    };
+    let minutes = if t.keyword("HOUR") {
+        if t.keywords(&["TO", "MINUTE"]) {
+            let Some((hours, minutes)) = digits.split_once(':') else {
+                return Err(invalid(format!(
+                    "Invalid INTERVAL HOUR TO MINUTE value: '{text}'"
+                )));
+            };
+            number(hours)? * 60 + number(minutes)?
+        } else {
+            number(&digits)? * 60
+        }
+    } else if t.keyword("MINUTE") {
+        number(&digits)?
+    } else if t.keywords(&["DAY", "TO", "SECOND"]) || t.keyword("SECOND") {
+        return Err(invalid(
+            "Invalid time zone offset interval: interval contains seconds".into(),
+        ));
+    } else {
+        return Err(t.error("'HOUR', 'MINUTE'"));
+    };
+    let minutes = if negated {
+        -sign * minutes
+    } else {
+        sign * minutes
+    };
+    if minutes.abs() > 14 * 60 {
+        return Err(invalid(format!(
+            "Invalid offset minutes {minutes}: the offset must be between -14:00 and +14:00"
+        )));
+    }
+    if minutes == 0 {
+        return Ok(Some("UTC".into()));
+    }
+    let sign = if minutes < 0 { '-' } else { '+' };
+    let minutes = minutes.abs();
+    Ok(Some(format!(
+        "{sign}{:02}:{:02}",
+        minutes / 60,
+        minutes % 60
+    )))
 }
 
 /// `CALL name(arg, ...)` after `CALL`: positional or named (`name => value`) arguments,

@@ -58,11 +58,11 @@ pub fn rewrite(sql: &str) -> String {
     }
 }
 
-/// The SQL/JSON syntax DataFusion's parser cannot read, named for a `NOT_SUPPORTED` error in
-/// place of a syntax error: the clauses of `json_value`, `json_query` and `json_exists`
-/// (`RETURNING`, `PASSING`, `ON EMPTY`, ...) and the `json_object`, `json_array` and
-/// `json_table` constructs.
-pub fn unsupported_json_syntax(sql: &str) -> Option<String> {
+/// Trino syntax DataFusion's parser cannot read, named for a `NOT_SUPPORTED` error in place of
+/// a syntax error: time travel (`FOR VERSION | TIMESTAMP AS OF`), inline functions (`WITH
+/// FUNCTION`), the clauses of `json_value`, `json_query` and `json_exists` (`RETURNING`,
+/// `PASSING`, `ON EMPTY`, ...) and the `json_object`, `json_array` and `json_table` constructs.
+pub fn unsupported_syntax(sql: &str) -> Option<String> {
     let tokens = tokenize(sql)?;
     let reader = Rewriter {
         sql,
@@ -72,6 +72,36 @@ pub fn unsupported_json_syntax(sql: &str) -> Option<String> {
         let Some(name) = reader.word(i) else {
             continue;
         };
+        let following = |n: usize| {
+            (0..n).try_fold((i, Vec::new()), |(at, mut words), _| {
+                let next = reader.next(at + 1);
+                words.push(reader.word(next)?);
+                Some((next, words))
+            })
+        };
+        match name.as_str() {
+            "FOR" => {
+                if let Some((_, words)) = following(3)
+                    && matches!(words[0].as_str(), "VERSION" | "TIMESTAMP")
+                    && words[1] == "AS"
+                    && words[2] == "OF"
+                {
+                    return Some(
+                        "Time travel (FOR VERSION | TIMESTAMP AS OF) is not supported".into(),
+                    );
+                }
+                continue;
+            }
+            "WITH" if i == reader.next(0) => {
+                if let Some((_, words)) = following(1)
+                    && words[0] == "FUNCTION"
+                {
+                    return Some("Inline functions (WITH FUNCTION) are not supported".into());
+                }
+                continue;
+            }
+            _ => {}
+        }
         let open = reader.next(i + 1);
         if !matches!(tokens.get(open).map(|t| &t.token), Some(Token::LParen)) {
             continue;

@@ -56,6 +56,9 @@ impl AsyncDB for VivaceDb {
 
     async fn run(&mut self, sql: &str) -> Result<DBOutput<Self::ColumnType>, Self::Error> {
         let output = self.client.execute(sql).await?;
+        // Carry `SET SESSION`, `USE`, `SET TIME ZONE` and the like to the next statement, as
+        // clients do.
+        self.client.session.apply(&output.session_update);
         if let Some(count) = output.update_count {
             return Ok(DBOutput::StatementComplete(count.max(0) as u64));
         }

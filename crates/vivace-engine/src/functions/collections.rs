@@ -24,6 +24,8 @@ use super::invalid_argument;
 /// The name `map_agg` is rewritten to: `map_from_entries` that keeps the first value of a
 /// repeated key and skips NULL keys, as Trino's `map_agg` does.
 pub(crate) const MAP_AGG_ENTRIES: &str = "__map_agg_entries";
+/// `__histogram(array_agg(x))`: what `histogram(x)` is rewritten to.
+pub(crate) const HISTOGRAM: &str = "__histogram";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Function {
@@ -31,6 +33,7 @@ enum Function {
     ElementAt,
     MapFromEntries,
     MapAggEntries,
+    Histogram,
 }
 
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -46,6 +49,7 @@ pub(super) fn collection_functions() -> Vec<Arc<ScalarUDF>> {
         Function::ElementAt,
         Function::MapFromEntries,
         Function::MapAggEntries,
+        Function::Histogram,
     ]
     .into_iter()
     .map(|function| {
@@ -65,6 +69,7 @@ impl CollectionUdf {
             Function::MapFromEntries | Function::MapAggEntries => {
                 "map_from_entries(array(row(K,V)))"
             }
+            Function::Histogram => "histogram(T)",
         };
         super::unexpected_parameters(self.name(), types, expected)
     }
@@ -102,6 +107,7 @@ impl ScalarUDFImpl for CollectionUdf {
             Function::ElementAt => "element_at",
             Function::MapFromEntries => "map_from_entries",
             Function::MapAggEntries => MAP_AGG_ENTRIES,
+            Function::Histogram => HISTOGRAM,
         }
     }
 
@@ -136,6 +142,7 @@ impl ScalarUDFImpl for CollectionUdf {
             (Function::MapFromEntries | Function::MapAggEntries, [entries]) => {
                 entry_fields(entries).map(|_| vec![entries.clone()])
             }
+            (Function::Histogram, [values @ DataType::List(_)]) => Some(vec![values.clone()]),
             _ => None,
         };
         match coerced {
@@ -176,6 +183,13 @@ impl ScalarUDFImpl for CollectionUdf {
                 };
                 Field::new(self.name(), map_type(&key, &value), true)
             }
+            Function::Histogram => {
+                let DataType::List(item) = first.data_type() else {
+                    return self.mismatch(&[first.data_type().clone()]);
+                };
+                let count = Field::new("value", DataType::Int64, true);
+                Field::new(self.name(), map_type(item, &count), true)
+            }
         };
         Ok(Arc::new(field))
     }
@@ -196,6 +210,7 @@ impl ScalarUDFImpl for CollectionUdf {
             (Function::MapAggEntries, [entries]) => {
                 map_from_entries(entries, args.return_field.data_type(), true)?
             }
+            (Function::Histogram, [values]) => histogram(values, args.return_field.data_type())?,
             _ => return exec_err!("{} got unexpected arguments", self.name()),
         };
         super::columnar(result, all_scalar)
@@ -290,6 +305,59 @@ fn map_element(map: &MapArray, keys: &ArrayRef) -> DfResult<ArrayRef> {
 /// Builds a map from a list of (key, value) rows. `first_wins` keeps the first value of a
 /// repeated key and skips NULL keys (`map_agg`); otherwise either is an error, as in Trino's
 /// `map_from_entries`.
+/// Counts each list's distinct non-NULL values into a map, in the order they first appear.
+fn histogram(values: &ArrayRef, map_type: &DataType) -> DfResult<ArrayRef> {
+    let list = values.as_list::<i32>();
+    let items = list.values();
+    let converter = RowConverter::new(vec![SortField::new(items.data_type().clone())])?;
+    let rows = converter.convert_columns(&[Arc::clone(items)])?;
+    let mut first_seen: Vec<u64> = Vec::new();
+    let mut counts: Vec<i64> = Vec::new();
+    let mut offsets: Vec<i32> = vec![0];
+    for row in 0..list.len() {
+        if list.is_valid(row) {
+            let mut index = std::collections::HashMap::new();
+            let (start, end) = (
+                list.offsets()[row].as_usize(),
+                list.offsets()[row + 1].as_usize(),
+            );
+            for at in start..end {
+                if items.is_null(at) {
+                    continue;
+                }
+                match index.entry(rows.row(at)) {
+                    std::collections::hash_map::Entry::Occupied(slot) => counts[*slot.get()] += 1,
+                    std::collections::hash_map::Entry::Vacant(slot) => {
+                        slot.insert(counts.len());
+                        first_seen.push(at as u64);
+                        counts.push(1);
+                    }
+                }
+            }
+        }
+        let Ok(end) = i32::try_from(counts.len()) else {
+            return exec_err!("histogram too large");
+        };
+        offsets.push(end);
+    }
+    let DataType::Map(entries_field, _) = map_type else {
+        return exec_err!("histogram returns a map");
+    };
+    let DataType::Struct(fields) = entries_field.data_type() else {
+        return exec_err!("map entries are rows");
+    };
+    let keys = arrow::compute::take(items, &UInt64Array::from(first_seen), None)?;
+    let counts: ArrayRef = Arc::new(Int64Array::from(counts));
+    let entries = StructArray::try_new(fields.clone(), vec![keys, counts], None)?;
+    Ok(Arc::new(MapArray::try_new(
+        Arc::clone(entries_field),
+        OffsetBuffer::new(offsets.into()),
+        entries,
+        list.nulls().cloned(),
+        false,
+    )?))
+}
+
 fn map_from_entries(
     entries: &ArrayRef,
     map_type: &DataType,

@@ -536,25 +536,25 @@ fn constant_offset(
 /// One value: its wall-clock time and, for `timestamp with time zone`, its instant (for
 /// other types the two are equal). Dates are midnight and times fall on 1970-01-01.
 #[derive(Debug, Clone, Copy, PartialEq)]
-struct Moment {
-    local: NaiveDateTime,
-    utc: NaiveDateTime,
+pub(super) struct Moment {
+    pub(super) local: NaiveDateTime,
+    pub(super) utc: NaiveDateTime,
 }
 
 /// The storage of a date/time Arrow type.
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Shape {
+pub(super) enum Shape {
     Date,
     Timestamp(TimeUnit),
     Time(TimeUnit),
 }
 
 /// A date/time column: its shape, its zone and its values.
-struct Column {
-    shape: Shape,
-    zone: Option<Tz>,
-    zone_name: Option<Arc<str>>,
-    values: Vec<Option<Moment>>,
+pub(super) struct Column {
+    pub(super) shape: Shape,
+    pub(super) zone: Option<Tz>,
+    pub(super) zone_name: Option<Arc<str>>,
+    pub(super) values: Vec<Option<Moment>>,
 }
 
 fn per_second(unit: TimeUnit) -> i64 {
@@ -603,7 +603,7 @@ fn parse_zone(name: &str) -> DfResult<Tz> {
         .map_err(|e| invalid_argument(format!("Time zone not supported: {name}: {e}")))
 }
 
-fn read(array: &ArrayRef) -> DfResult<Column> {
+pub(super) fn read(array: &ArrayRef) -> DfResult<Column> {
     let (shape, zone_name) = match array.data_type() {
         DataType::Date32 => (Shape::Date, None),
         DataType::Timestamp(unit, zone) => (Shape::Timestamp(*unit), zone.clone()),

@@ -4,7 +4,8 @@
 
 use chrono::{Datelike, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Weekday};
 
-const MONTHS: [&str; 12] = [
+/// English month names, January first.
+pub(super) const MONTHS: [&str; 12] = [
     "January",
     "February",
     "March",
@@ -19,7 +20,8 @@ const MONTHS: [&str; 12] = [
     "December",
 ];
 
-const WEEKDAYS: [&str; 7] = [
+/// English weekday names, Monday first.
+pub(super) const WEEKDAYS: [&str; 7] = [
     "Monday",
     "Tuesday",
     "Wednesday",

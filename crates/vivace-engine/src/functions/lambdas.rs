@@ -1,5 +1,6 @@
 //! Trino's functions taking lambdas that DataFusion lacks: `reduce(array, initial, (s, x) -> s',
-//! s -> result)` and `zip_with(a, b, (x, y) -> z)`. (`transform`, `filter` and `any_match`
+//! s -> result)`, `zip_with(a, b, (x, y) -> z)`, and over maps `transform_keys`,
+//! `transform_values` and `map_filter` (`(k, v) -> ...`). (`transform`, `filter` and `any_match`
 //! are DataFusion's own, renamed in `function_rewrite.rs`.)
 //!
 //! Each lambda runs once per batch step over many rows at a time: `zip_with` over all element
@@ -23,6 +24,13 @@ pub(super) fn lambda_functions() -> Vec<Arc<HigherOrderUDF>> {
     vec![
         Arc::new(HigherOrderUDF::from(Reduce::new())),
         Arc::new(HigherOrderUDF::from(ZipWith::new())),
+        Arc::new(HigherOrderUDF::from(MapLambda::new(
+            MapFunction::TransformKeys,
+        ))),
+        Arc::new(HigherOrderUDF::from(MapLambda::new(
+            MapFunction::TransformValues,
+        ))),
+        Arc::new(HigherOrderUDF::from(MapLambda::new(MapFunction::Filter))),
     ]
 }
 
@@ -380,4 +388,228 @@ impl HigherOrderUDFImpl for ZipWith {
         )?;
         Ok(ColumnarValue::Array(Arc::new(zipped)))
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// transform_keys, transform_values, map_filter
+
+/// What a function over a map's entries makes of the lambda's answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum MapFunction {
+    /// `transform_keys(map(K, V), function(K, V, K2)) -> map(K2, V)`.
+    TransformKeys,
+    /// `transform_values(map(K, V), function(K, V, V2)) -> map(K, V2)`.
+    TransformValues,
+    /// `map_filter(map(K, V), function(K, V, boolean)) -> map(K, V)`.
+    Filter,
+}
+
+/// A function that runs a lambda over every `(key, value)` entry of a map, all entries of a
+/// batch at once.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct MapLambda {
+    function: MapFunction,
+    signature: HigherOrderSignature,
+}
+
+impl MapLambda {
+    fn new(function: MapFunction) -> Self {
+        MapLambda {
+            function,
+            signature: HigherOrderSignature::exact(
+                vec![ValueOrLambda::Value(()), ValueOrLambda::Lambda(())],
+                Volatility::Immutable,
+            ),
+        }
+    }
+}
+
+/// The key and value fields of a map type.
+fn map_entry_fields(data_type: &DataType) -> Option<(FieldRef, FieldRef)> {
+    let DataType::Map(entries, _) = data_type else {
+        return None;
+    };
+    let DataType::Struct(fields) = entries.data_type() else {
+        return None;
+    };
+    Some((Arc::clone(fields.first()?), Arc::clone(fields.get(1)?)))
+}
+
+/// A map type with the given key and value fields.
+fn map_type(key: FieldRef, value: FieldRef) -> DataType {
+    let key = Arc::new(key.as_ref().clone().with_name("key").with_nullable(false));
+    let value = Arc::new(
+        value
+            .as_ref()
+            .clone()
+            .with_name("value")
+            .with_nullable(true),
+    );
+    let entries = Field::new("entries", DataType::Struct(vec![key, value].into()), false);
+    DataType::Map(Arc::new(entries), false)
+}
+
+impl HigherOrderUDFImpl for MapLambda {
+    fn name(&self) -> &str {
+        match self.function {
+            MapFunction::TransformKeys => "transform_keys",
+            MapFunction::TransformValues => "transform_values",
+            MapFunction::Filter => "map_filter",
+        }
+    }
+
+    fn signature(&self) -> &HigherOrderSignature {
+        &self.signature
+    }
+
+    fn coerce_value_types(&self, types: &[DataType]) -> DfResult<Vec<DataType>> {
+        match types {
+            [map @ DataType::Map(..)] => Ok(vec![map.clone()]),
+            [other] => plan_err!(
+                "Unexpected parameters for function {}: expected a map, got {}",
+                self.name(),
+                crate::types::trino_type_of(other)
+            ),
+            _ => plan_err!("{} takes a map and a function", self.name()),
+        }
+    }
+
+    fn lambda_parameters(
+        &self,
+        _step: usize,
+        fields: &[ValueOrLambda<FieldRef, Option<FieldRef>>],
+    ) -> DfResult<LambdaParametersProgress> {
+        let [ValueOrLambda::Value(map), ValueOrLambda::Lambda(_)] = fields else {
+            return plan_err!("{} takes a map and a function", self.name());
+        };
+        let Some((key, value)) = map_entry_fields(map.data_type()) else {
+            return plan_err!("{} takes a map", self.name());
+        };
+        Ok(LambdaParametersProgress::Complete(vec![vec![
+            nullable(&key),
+            nullable(&value),
+        ]]))
+    }
+
+    fn return_field_from_args(&self, args: HigherOrderReturnFieldArgs<'_>) -> DfResult<FieldRef> {
+        let [ValueOrLambda::Value(map), ValueOrLambda::Lambda(output)] = args.arg_fields else {
+            return plan_err!("{} takes a map and a function", self.name());
+        };
+        let Some((key, value)) = map_entry_fields(map.data_type()) else {
+            return plan_err!("{} takes a map", self.name());
+        };
+        let data_type = match self.function {
+            MapFunction::TransformKeys => map_type(Arc::clone(output), value),
+            MapFunction::TransformValues => map_type(key, Arc::clone(output)),
+            MapFunction::Filter => {
+                if !matches!(output.data_type(), DataType::Boolean | DataType::Null) {
+                    return plan_err!(
+                        "Unexpected parameters for function map_filter: the function must return a boolean, not {}",
+                        crate::types::trino_type_of(output.data_type())
+                    );
+                }
+                map.data_type().clone()
+            }
+        };
+        Ok(Arc::new(Field::new(self.name(), data_type, true)))
+    }
+
+    fn invoke_with_args(&self, args: HigherOrderFunctionArgs) -> DfResult<ColumnarValue> {
+        let [ValueOrLambda::Value(map), ValueOrLambda::Lambda(lambda)] = args.args.as_slice()
+        else {
+            return exec_err!("{} takes a map and a function", self.name());
+        };
+        let rows = args.number_rows;
+        let map = map.to_array(rows)?;
+        let Some(map) = map.as_map_opt() else {
+            return exec_err!("{} takes a map", self.name());
+        };
+        let offsets = map.value_offsets();
+        let (first, last) = (offsets[0] as usize, offsets[rows] as usize);
+        let keys = map.keys().slice(first, last - first);
+        let values = map.values().slice(first, last - first);
+        let source: UInt32Array = (0..rows)
+            .flat_map(|row| {
+                let count = (offsets[row + 1] - offsets[row]) as usize;
+                std::iter::repeat_n(row as u32, count)
+            })
+            .collect();
+        let count = source.len();
+        let results = run_lambda(
+            lambda,
+            &[Arc::clone(&keys), Arc::clone(&values)],
+            &source,
+            count,
+        )?;
+        let DataType::Map(entries_field, _) = args.return_field.data_type() else {
+            return exec_err!("{} returns a map", self.name());
+        };
+        let DataType::Struct(entry_fields) = entries_field.data_type() else {
+            return exec_err!("{} returns a map", self.name());
+        };
+        let lengths: Vec<usize> = (0..rows)
+            .map(|row| (offsets[row + 1] - offsets[row]) as usize)
+            .collect();
+        let (keys, values, lengths) = match self.function {
+            MapFunction::TransformValues => (keys, results, lengths),
+            MapFunction::TransformKeys => {
+                check_new_keys(&results, &lengths)?;
+                (results, values, lengths)
+            }
+            MapFunction::Filter => {
+                let keep = results.as_boolean_opt().cloned().unwrap_or_else(|| {
+                    arrow::array::BooleanArray::from(vec![false; results.len()])
+                });
+                // NULL counts as false.
+                let keep = if keep.null_count() > 0 {
+                    arrow::compute::prep_null_mask_filter(&keep)
+                } else {
+                    keep
+                };
+                let mut kept = Vec::with_capacity(rows);
+                let mut at = 0;
+                for length in &lengths {
+                    kept.push((at..at + length).filter(|&i| keep.value(i)).count());
+                    at += length;
+                }
+                let keys = arrow::compute::filter(&keys, &keep)?;
+                let values = arrow::compute::filter(&values, &keep)?;
+                (keys, values, kept)
+            }
+        };
+        let entries =
+            arrow::array::StructArray::try_new(entry_fields.clone(), vec![keys, values], None)?;
+        let result = arrow::array::MapArray::try_new(
+            Arc::clone(entries_field),
+            OffsetBuffer::from_lengths(lengths),
+            entries,
+            map.nulls().cloned(),
+            false,
+        )?;
+        Ok(ColumnarValue::Array(Arc::new(result)))
+    }
+}
+
+/// `transform_keys` may not make a NULL key or the same key twice in one map.
+fn check_new_keys(keys: &ArrayRef, lengths: &[usize]) -> DfResult<()> {
+    if keys.null_count() > 0 {
+        return Err(super::invalid_argument("map key cannot be null".into()));
+    }
+    let converter =
+        arrow::row::RowConverter::new(vec![arrow::row::SortField::new(keys.data_type().clone())])?;
+    let rows = converter.convert_columns(&[Arc::clone(keys)])?;
+    let mut at = 0;
+    for &length in lengths {
+        let mut seen = std::collections::HashSet::with_capacity(length);
+        for i in at..at + length {
+            if !seen.insert(rows.row(i)) {
+                let key = arrow::util::display::array_value_to_string(keys, i)?;
+                return Err(super::invalid_argument(format!(
+                    "Duplicate keys ({key}) are not allowed"
+                )));
+            }
+        }
+        at += length;
+    }
+    Ok(())
 }

@@ -16,12 +16,14 @@ use vivace_protocol::TrinoType;
 mod collections;
 mod datetime;
 mod datetime_text;
+mod format;
+mod java_format;
 mod json;
 mod json_path;
 mod lambdas;
 mod regexp;
 
-pub(crate) use collections::MAP_AGG_ENTRIES;
+pub(crate) use collections::{HISTOGRAM, MAP_AGG_ENTRIES};
 
 /// `version()`: the Trino-compatible version number, which SQLAlchemy and others parse.
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -258,6 +260,7 @@ pub fn trino_functions() -> Vec<Arc<ScalarUDF>> {
     functions.extend(json::json_functions());
     functions.extend(collections::collection_functions());
     functions.extend(regexp::regexp_functions());
+    functions.push(format::format_function());
     functions.extend(datetime::datetime_functions(
         &datafusion::common::config::ConfigOptions::default(),
     ));
