@@ -188,13 +188,20 @@ fn convert(
     };
     if *source == TrinoType::Json && *target != TrinoType::Json {
         let texts = cast_with_options(input, &DataType::Utf8, &CastOptions::default())?;
-        return crate::cast_json::cast_json(
+        let converted = crate::cast_json::cast_json(
             texts.as_string::<i32>(),
             target_arrow,
             &target.to_string(),
             safe,
         )
-        .map_err(invalid);
+        .map_err(invalid)?;
+        return match target {
+            // The text then fits the declared length as any varchar does.
+            TrinoType::Varchar(Some(_)) | TrinoType::Char(_) => {
+                convert(&converted, &TrinoType::VARCHAR, target, target_arrow, safe)
+            }
+            _ => Ok(converted),
+        };
     }
     match target {
         TrinoType::Varchar(Some(n)) | TrinoType::Char(n) => {

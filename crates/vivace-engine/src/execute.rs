@@ -229,18 +229,22 @@ impl Execution {
                 .await
             }
             Statement::SetTimeZone { zone } => {
-                let zone = match zone {
-                    Some(zone) => crate::context::validate_time_zone(&zone)?,
-                    None => session_properties::SERVER_TIME_ZONE.to_string(),
-                };
-                self.update(
-                    "SET TIME ZONE",
-                    SessionUpdate {
-                        set_properties: vec![(session_properties::TIME_ZONE_ID.into(), zone)],
+                let property = session_properties::TIME_ZONE_ID.to_string();
+                // `LOCAL` goes back to the zone the client sends (`X-Trino-Time-Zone`).
+                let update = match zone {
+                    Some(zone) => SessionUpdate {
+                        set_properties: vec![(
+                            property,
+                            crate::context::validate_time_zone(&zone)?,
+                        )],
                         ..SessionUpdate::default()
                     },
-                )
-                .await
+                    None => SessionUpdate {
+                        reset_properties: vec![property],
+                        ..SessionUpdate::default()
+                    },
+                };
+                self.update("SET TIME ZONE", update).await
             }
             Statement::ResetSession { name } => {
                 let known = name == session_properties::TIME_ZONE_ID
@@ -347,6 +351,7 @@ impl Execution {
                     .await
             }
             Statement::CreateTable(create) => self.create_table(create).await,
+            Statement::CreateTableAs(create) => self.create_table_as(create).await,
             Statement::CreateView(view) => self.create_view(view).await,
             Statement::Comment(comment) => self.comment(comment).await,
             Statement::Alter(alter) => self.alter(alter).await,

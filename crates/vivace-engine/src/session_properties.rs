@@ -29,8 +29,6 @@ const TASK_CONCURRENCY: &str = "task_concurrency";
 /// The session's time zone as `SET TIME ZONE` sets it; hidden from `SHOW SESSION`, as in
 /// Trino, and preferred over the client's `X-Trino-Time-Zone`.
 pub const TIME_ZONE_ID: &str = "time_zone_id";
-/// The zone `SET TIME ZONE LOCAL` selects: the server's, which is UTC.
-pub const SERVER_TIME_ZONE: &str = "UTC";
 
 /// All system session properties with their defaults from the server configuration.
 pub fn system_properties(config: &EngineConfig) -> Vec<SessionPropertyInfo> {

@@ -150,6 +150,8 @@ pub enum Statement {
     },
     /// `CREATE TABLE name (columns)` with Trino types and comments.
     CreateTable(ddl::CreateTable),
+    /// `CREATE TABLE name ... AS query` with `COMMENT`, `WITH (...)` or `WITH [NO] DATA`.
+    CreateTableAs(ddl::CreateTableAs),
     /// `CREATE [OR REPLACE] VIEW`, keeping the query's text.
     CreateView(ddl::CreateView),
     /// `COMMENT ON TABLE|VIEW|COLUMN`.
@@ -624,9 +626,10 @@ fn parse_time_zone(t: &mut Tokens<'_>) -> EngineResult<Option<String>> {
         Some(rest) => (-1, rest.to_string()),
         None => (1, text.trim().trim_start_matches('+').to_string()),
     };
-    let number = |part: &str| {
-        part.parse::<i64>()
-            .map_err(|_| invalid(format!("Invalid INTERVAL value: '{text}'")))
+    // Offsets past 14 hours are refused below, so larger numbers need not be read.
+    let number = |part: &str, limit: i64| match part.trim().parse::<i64>() {
+        Ok(n) if (0..=limit).contains(&n) => Ok(n),
+        _ => Err(invalid(format!("Invalid INTERVAL value: '{text}'"))),
     };
     let minutes = if t.keyword("HOUR") {
         if t.keywords(&["TO", "MINUTE"]) {
@@ -635,12 +638,12 @@ fn parse_time_zone(t: &mut Tokens<'_>) -> EngineResult<Option<String>> {
                     "Invalid INTERVAL HOUR TO MINUTE value: '{text}'"
                 )));
             };
-            number(hours)? * 60 + number(minutes)?
+            number(hours, 99)? * 60 + number(minutes, 59)?
         } else {
-            number(&digits)? * 60
+            number(&digits, 99)? * 60
         }
     } else if t.keyword("MINUTE") {
-        number(&digits)?
+        number(&digits, 99 * 60)?
     } else if t.keywords(&["DAY", "TO", "SECOND"]) || t.keyword("SECOND") {
         return Err(invalid(
             "Invalid time zone offset interval: interval contains seconds".into(),

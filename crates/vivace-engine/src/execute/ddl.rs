@@ -26,8 +26,8 @@ use crate::error::{EngineError, EngineResult};
 use crate::information_schema::hidden_columns;
 use crate::session::SessionUpdate;
 use crate::statement::ddl::{
-    Alter, AlterAction, ColumnDefinition, Comment, CommentTarget, CreateTable, CreateView,
-    RelationKind, ShowCreateKind, TableElement,
+    Alter, AlterAction, ColumnDefinition, Comment, CommentTarget, CreateTable, CreateTableAs,
+    CreateView, RelationKind, ShowCreateKind, TableElement,
 };
 use crate::types::{column_field, trino_type_of_field};
 
@@ -334,17 +334,7 @@ impl Execution {
                 ));
             }
             CommentTarget::Relation(RelationKind::Table, parts) => {
-                let relation = self.require_relation(parts, RelationKind::Table).await?;
-                let old = relation.table.schema();
-                let mut metadata = old.metadata().clone();
-                match text {
-                    Some(text) => metadata.insert(COMMENT_METADATA_KEY.to_string(), text.into()),
-                    None => metadata.remove(COMMENT_METADATA_KEY),
-                };
-                let schema = Schema::new_with_metadata(old.fields().clone(), metadata);
-                relation
-                    .rebuild("setting table comments", schema, |b| b.columns().to_vec())
-                    .await?;
+                self.set_table_comment(parts, text).await?;
             }
             CommentTarget::Column(parts, column) => {
                 let relation = self.require_relation(parts, RelationKind::Table).await?;
@@ -369,6 +359,40 @@ impl Execution {
             }
         }
         self.update("COMMENT", SessionUpdate::default()).await
+    }
+
+    async fn set_table_comment(&self, parts: &[String], text: Option<&str>) -> EngineResult<()> {
+        let relation = self.require_relation(parts, RelationKind::Table).await?;
+        let old = relation.table.schema();
+        let mut metadata = old.metadata().clone();
+        match text {
+            Some(text) => metadata.insert(COMMENT_METADATA_KEY.to_string(), text.into()),
+            None => metadata.remove(COMMENT_METADATA_KEY),
+        };
+        let schema = Schema::new_with_metadata(old.fields().clone(), metadata);
+        relation
+            .rebuild("setting table comments", schema, |b| b.columns().to_vec())
+            .await
+    }
+
+    /// `CREATE TABLE ... AS` with a comment, properties or `WITH [NO] DATA`: DataFusion runs
+    /// the statement without them, then the comment is set on the new table.
+    pub(super) async fn create_table_as(&self, create: CreateTableAs) -> EngineResult<Completion> {
+        let (catalog, schema, name) = self.qualify(&create.name)?;
+        if let Some(property) = create.properties.first() {
+            return Err(EngineError::new(
+                ErrorCode::INVALID_TABLE_PROPERTY,
+                format!("Catalog '{catalog}' table property '{property}' does not exist"),
+            ));
+        }
+        let existed = self.table_exists(&catalog, &schema, &name);
+        let completion = self.sql(&create.sql, true).await?;
+        // `IF NOT EXISTS` over an existing table leaves it as it was.
+        if (!existed || create.or_replace) && create.comment.is_some() {
+            self.set_table_comment(&create.name, create.comment.as_deref())
+                .await?;
+        }
+        Ok(completion)
     }
 
     /// `ALTER TABLE|VIEW`.

@@ -452,6 +452,9 @@ struct Specifier {
     conversion: char,
 }
 
+/// The largest width, precision or argument index a specifier may name.
+const MAX_WIDTH: usize = 1_000_000;
+
 fn fail<T>(kind: &str, detail: impl std::fmt::Display) -> Result<T, String> {
     Err(format!("{kind}: {detail}"))
 }
@@ -461,18 +464,20 @@ fn fail<T>(kind: &str, detail: impl std::fmt::Display) -> Result<T, String> {
 fn read_specifier(chars: &[char], start: usize) -> Result<(Specifier, usize), String> {
     let mut i = start;
     let digits_at = |i: usize| chars[i..].iter().take_while(|c| c.is_ascii_digit()).count();
-    let number = |from: usize, to: usize| -> Result<usize, String> {
-        chars[from..to]
-            .iter()
-            .collect::<String>()
-            .parse::<usize>()
-            .or_else(|_| fail("IllegalFormatWidth", "too large"))
+    // Widths and precisions past this would build texts of gigabytes; Java's limit is
+    // `Integer.MAX_VALUE`, which no query result can hold either.
+    let number = |from: usize, to: usize, kind: &str| -> Result<usize, String> {
+        let text: String = chars[from..to].iter().collect();
+        match text.parse::<usize>() {
+            Ok(n) if n <= MAX_WIDTH => Ok(n),
+            _ => fail(kind, format!("{text} (at most {MAX_WIDTH})")),
+        }
     };
     // An argument index is digits followed by `$`.
     let mut index = Index::Ordinary;
     let n = digits_at(i);
     if n > 0 && chars.get(i + n) == Some(&'$') {
-        index = Index::Explicit(number(i, i + n)?);
+        index = Index::Explicit(number(i, i + n, "IllegalFormatArgumentIndex")?);
         i += n + 1;
     }
     let mut flags = Flags::default();
@@ -499,7 +504,7 @@ fn read_specifier(chars: &[char], start: usize) -> Result<(Specifier, usize), St
     }
     let n = digits_at(i);
     let width = if n > 0 {
-        let width = number(i, i + n)?;
+        let width = number(i, i + n, "IllegalFormatWidth")?;
         i += n;
         Some(width)
     } else {
@@ -511,7 +516,7 @@ fn read_specifier(chars: &[char], start: usize) -> Result<(Specifier, usize), St
             let rest: String = chars[i..].iter().take(2).collect();
             return fail("UnknownFormatConversion", format!("Conversion = '{rest}'"));
         }
-        let precision = number(i + 1, i + 1 + n)?;
+        let precision = number(i + 1, i + 1 + n, "IllegalFormatPrecision")?;
         i += 1 + n;
         Some(precision)
     } else {
@@ -674,13 +679,8 @@ impl Specifier {
     }
 
     fn conversion_mismatch<T>(&self, value: &JavaValue) -> Result<T, String> {
-        let c = if self.datetime {
-            if self.upper { 'T' } else { 't' }
-        } else if self.upper {
-            self.conversion.to_ascii_uppercase()
-        } else {
-            self.conversion
-        };
+        // Java names the conversion in lower case, and for `%tY` the letter after `t`.
+        let c = self.conversion;
         fail(
             "IllegalFormatConversion",
             format!("{c} != {}", value.class()),
@@ -750,11 +750,11 @@ impl Specifier {
                 Ok(self.justify(self.cased(self.truncate(text))))
             }
             'c' => match value {
-                JavaValue::Null => Ok(self.justify("null".into())),
+                JavaValue::Null => Ok(self.justify(self.cased("null".into()))),
                 other => self.conversion_mismatch(other),
             },
             'd' => match value {
-                JavaValue::Null => Ok(self.justify("null".into())),
+                JavaValue::Null => Ok(self.justify(self.cased("null".into()))),
                 JavaValue::Long(v) => {
                     let magnitude = v.unsigned_abs().to_string();
                     Ok(self.number(*v < 0, magnitude, None))
@@ -762,7 +762,7 @@ impl Specifier {
                 other => self.conversion_mismatch(other),
             },
             'o' | 'x' => match value {
-                JavaValue::Null => Ok(self.justify("null".into())),
+                JavaValue::Null => Ok(self.justify(self.cased("null".into()))),
                 JavaValue::Long(v) => {
                     if self.flags.plus || self.flags.space || self.flags.parentheses {
                         let flag = if self.flags.plus {
@@ -797,7 +797,7 @@ impl Specifier {
             },
             'e' | 'f' | 'g' => {
                 let digits = match value {
-                    JavaValue::Null => return Ok(self.justify("null".into())),
+                    JavaValue::Null => return Ok(self.justify(self.cased("null".into()))),
                     JavaValue::Double(v) => self.finite(*v)?,
                     JavaValue::Float(v) => self.finite(f64::from(*v))?,
                     JavaValue::Decimal(d) => Ok(d.clone()),
@@ -846,7 +846,8 @@ impl Specifier {
     }
 
     fn floating(&self, digits: &Digits) -> String {
-        let negative = digits.negative && !digits.is_zero();
+        // Java keeps the sign of -0.0 and of negatives that round to zero.
+        let negative = digits.negative;
         let precision = self.precision.unwrap_or(6);
         match self.conversion {
             'f' => {
@@ -1393,7 +1394,7 @@ mod tests {
         );
         assert_eq!(
             run("%tY", &[Text("x".into())]),
-            "ERROR IllegalFormatConversion: t != java.lang.String"
+            "ERROR IllegalFormatConversion: Y != java.lang.String"
         );
     }
 
@@ -1424,5 +1425,10 @@ mod tests {
             run("%--5s", &[Long(1)]),
             "ERROR DuplicateFormatFlags: Flags = '-'"
         );
+        assert_eq!(
+            run("%2000000s", &[Long(1)]),
+            "ERROR IllegalFormatWidth: 2000000 (at most 1000000)"
+        );
+        assert_eq!(run("%X|%.1f", &[Null, Double(-0.0)]), "NULL|-0.0");
     }
 }

@@ -592,7 +592,7 @@ impl HigherOrderUDFImpl for MapLambda {
 
 /// `transform_keys` may not make a NULL key or the same key twice in one map.
 fn check_new_keys(keys: &ArrayRef, lengths: &[usize]) -> DfResult<()> {
-    if keys.null_count() > 0 {
+    if keys.logical_null_count() > 0 {
         return Err(super::invalid_argument("map key cannot be null".into()));
     }
     let converter =

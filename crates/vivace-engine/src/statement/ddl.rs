@@ -65,6 +65,22 @@ pub struct CreateTable {
     pub properties: Vec<String>,
 }
 
+/// `CREATE [OR REPLACE] TABLE [IF NOT EXISTS] name [(aliases)] [COMMENT '...'] [WITH (...)] AS
+/// query [WITH [NO] DATA]` with one of the parts DataFusion does not read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreateTableAs {
+    /// The table name, as written.
+    pub name: Vec<String>,
+    /// `OR REPLACE`.
+    pub or_replace: bool,
+    /// The table comment.
+    pub comment: Option<String>,
+    /// Names of the `WITH (...)` properties.
+    pub properties: Vec<String>,
+    /// The statement without those clauses (`WITH NO DATA` becomes `LIMIT 0`), for DataFusion.
+    pub sql: String,
+}
+
 /// `CREATE [OR REPLACE] VIEW name [COMMENT '...'] [SECURITY DEFINER | INVOKER] AS query`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CreateView {
@@ -164,7 +180,7 @@ pub(super) fn parse_create(t: &mut Tokens<'_>) -> EngineResult<Option<Statement>
     let name = t.qualified_name()?;
     if t.peek() != Some(&Token::LParen) || is_column_alias_list(t) {
         // `CREATE TABLE t AS ...` and `CREATE TABLE t (a, b) AS ...`.
-        return Ok(None);
+        return parse_create_table_as(t, name, or_replace);
     }
     if or_replace {
         return Err(EngineError::at(
@@ -205,6 +221,73 @@ pub(super) fn parse_create(t: &mut Tokens<'_>) -> EngineResult<Option<Statement>
 }
 
 /// Whether the `(` after a table name opens a list of bare column names followed by `AS`.
+/// `CREATE TABLE ... AS` after the name: a [`CreateTableAs`] when it has column aliases,
+/// `COMMENT`, `WITH (...)` or `WITH [NO] DATA`; otherwise `None`, and DataFusion reads it.
+fn parse_create_table_as(
+    t: &mut Tokens<'_>,
+    name: Vec<String>,
+    or_replace: bool,
+) -> EngineResult<Option<Statement>> {
+    let offset = |t: &Tokens<'_>, pos: usize| t.tokens.get(pos).map_or(t.sql.len(), |(_, o, _)| *o);
+    let head_end = offset(t, t.pos);
+    let aliases = if t.peek() == Some(&Token::LParen) {
+        // The column aliases, checked by `is_column_alias_list`; DataFusion does not read
+        // them, so they become the aliases of a derived table.
+        while t.peek().is_some_and(|token| *token != Token::RParen) {
+            t.pos += 1;
+        }
+        t.pos += 1;
+        Some(t.sql[head_end..offset(t, t.pos)].trim().to_string())
+    } else {
+        None
+    };
+    let comment = if t.keyword("COMMENT") {
+        Some(t.string()?)
+    } else {
+        None
+    };
+    let properties = parse_properties(t)?;
+    if !t.keyword("AS") {
+        return Ok(None);
+    }
+    let query_start = offset(t, t.pos);
+    let words: Vec<Option<String>> = t.tokens[t.pos..]
+        .iter()
+        .rev()
+        .take(3)
+        .map(|(token, _, _)| match token {
+            Token::Word(w) if w.quote_style.is_none() => Some(w.value.to_ascii_uppercase()),
+            _ => None,
+        })
+        .collect();
+    let word = |i: usize| words.get(i).cloned().flatten();
+    let (with_data, clause_len) = match (word(2), word(1), word(0)) {
+        (Some(with), Some(no), Some(data)) if with == "WITH" && no == "NO" && data == "DATA" => {
+            (Some(false), 3)
+        }
+        (_, Some(with), Some(data)) if with == "WITH" && data == "DATA" => (Some(true), 2),
+        _ => (None, 0),
+    };
+    if comment.is_none() && properties.is_empty() && with_data.is_none() && aliases.is_none() {
+        return Ok(None);
+    }
+    let query_end = offset(t, t.tokens.len() - clause_len);
+    let mut query = t.sql[query_start..query_end].trim().to_string();
+    if let Some(aliases) = aliases {
+        query = format!("SELECT * FROM ({query}) AS aliased{aliases}");
+    }
+    if with_data == Some(false) {
+        query = format!("SELECT * FROM ({query}) AS no_data LIMIT 0");
+    }
+    Ok(Some(Statement::CreateTableAs(CreateTableAs {
+        name,
+        or_replace,
+        comment,
+        properties,
+        sql: format!("{} AS {query}", t.sql[..head_end].trim_end()),
+    })))
+}
+
 fn is_column_alias_list(t: &Tokens<'_>) -> bool {
     let mut pos = t.pos + 1;
     loop {
@@ -217,7 +300,9 @@ fn is_column_alias_list(t: &Tokens<'_>) -> bool {
             Some(Token::RParen) => {
                 return matches!(
                     t.tokens.get(pos + 1).map(|(token, _, _)| token),
-                    Some(Token::Word(w)) if w.value.eq_ignore_ascii_case("AS")
+                    Some(Token::Word(w)) if ["AS", "COMMENT", "WITH"]
+                        .iter()
+                        .any(|k| w.value.eq_ignore_ascii_case(k))
                 );
             }
             _ => return false,
@@ -513,6 +598,29 @@ mod tests {
     }
 
     #[test]
+    fn create_table_as_with_trino_clauses() {
+        let parsed = parse(
+            "CREATE TABLE IF NOT EXISTS s.t (a, b) COMMENT 'c' WITH (format = 'ORC') \
+             AS SELECT 1, 2 WITH NO DATA",
+        )
+        .expect("parses");
+        let Statement::CreateTableAs(create) = parsed else {
+            panic!("not a CREATE TABLE AS")
+        };
+        assert_eq!(create.name, ["s", "t"]);
+        assert_eq!(create.comment.as_deref(), Some("c"));
+        assert_eq!(create.properties, ["format"]);
+        assert_eq!(
+            create.sql,
+            "CREATE TABLE IF NOT EXISTS s.t AS SELECT * FROM (SELECT * FROM (SELECT 1, 2) \
+             AS aliased(a, b)) AS no_data LIMIT 0"
+        );
+        // Without Trino's clauses the statement stays DataFusion's.
+        let plain = parse("CREATE TABLE t AS SELECT 1 AS x").expect("parses");
+        assert!(matches!(plain, Statement::Sql(_)));
+    }
+
+    #[test]
     fn create_table_with_trino_types_comments_and_like() {
         let parsed = parse(
             "CREATE TABLE IF NOT EXISTS s.t (id bigint NOT NULL COMMENT 'the id', \
@@ -546,7 +654,6 @@ mod tests {
     fn create_table_as_is_left_to_datafusion() {
         for sql in [
             "CREATE TABLE t AS SELECT 1 x",
-            "CREATE TABLE t (a, b) AS SELECT 1, 2",
             "CREATE OR REPLACE TABLE t AS (SELECT 1 x)",
             "CREATE SCHEMA s",
         ] {
