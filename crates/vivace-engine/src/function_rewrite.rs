@@ -511,30 +511,24 @@ fn rewrite(function: &mut Function) -> Result<Option<Expr>, EngineError> {
             set_name(&mut pair, "struct");
             set_arguments(&mut pair, vec![key.clone(), value], vec![]);
             pair.filter = None;
-            let mut aggregate = function.clone();
-            set_name(&mut aggregate, "array_agg");
-            set_arguments(&mut aggregate, vec![Expr::Function(pair)], vec![]);
-            add_filter(&mut aggregate, Expr::IsNotNull(Box::new(key)));
-            let mut call = function.clone();
-            set_name(&mut call, crate::functions::MAP_AGG_ENTRIES);
-            set_arguments(&mut call, vec![Expr::Function(aggregate)], vec![]);
-            call.filter = None;
-            Ok(Some(Expr::Function(call)))
+            Ok(Some(finish_array_agg(
+                function,
+                Expr::Function(pair),
+                key,
+                crate::functions::MAP_AGG_ENTRIES,
+            )))
         }
         "histogram" if function.over.is_none() => {
             let Some(Ok([value])) = plain_arguments(function).map(<[Expr; 1]>::try_from) else {
                 return Err(wrong_arguments(function, "histogram", "T"));
             };
             // histogram(x) = __histogram(array_agg(x) FILTER (WHERE x IS NOT NULL)).
-            let mut aggregate = function.clone();
-            set_name(&mut aggregate, "array_agg");
-            set_arguments(&mut aggregate, vec![value.clone()], vec![]);
-            add_filter(&mut aggregate, Expr::IsNotNull(Box::new(value)));
-            let mut call = function.clone();
-            set_name(&mut call, crate::functions::HISTOGRAM);
-            set_arguments(&mut call, vec![Expr::Function(aggregate)], vec![]);
-            call.filter = None;
-            Ok(Some(Expr::Function(call)))
+            Ok(Some(finish_array_agg(
+                function,
+                value.clone(),
+                value,
+                crate::functions::HISTOGRAM,
+            )))
         }
         "from_unixtime" => {
             // from_unixtime(x, hours, minutes) = from_unixtime(x, '+hh:mm'): the zone must be
@@ -675,6 +669,20 @@ impl VisitorMut for FunctionRewrites {
             Err(error) => ControlFlow::Break(error),
         }
     }
+}
+
+/// `finish(array_agg(element) FILTER (WHERE <function's filter> AND present IS NOT NULL))`:
+/// an aggregate of `function`'s call, collected by `array_agg` and finished by a scalar.
+fn finish_array_agg(function: &Function, element: Expr, present: Expr, finish: &str) -> Expr {
+    let mut aggregate = function.clone();
+    set_name(&mut aggregate, "array_agg");
+    set_arguments(&mut aggregate, vec![element], vec![]);
+    add_filter(&mut aggregate, Expr::IsNotNull(Box::new(present)));
+    let mut call = function.clone();
+    set_name(&mut call, finish);
+    set_arguments(&mut call, vec![Expr::Function(aggregate)], vec![]);
+    call.filter = None;
+    Expr::Function(call)
 }
 
 /// Adds `condition` to an aggregate's `FILTER (WHERE ...)`.

@@ -88,11 +88,11 @@ fn entry_fields(data_type: &DataType) -> Option<(FieldRef, FieldRef)> {
     }
 }
 
-fn map_type(key: &Field, value: &Field) -> DataType {
+/// The map type of `key` and `value` fields, keeping their Trino type tags.
+pub(super) fn map_type(key: &Field, value: &Field) -> DataType {
     let entries = Fields::from(vec![
-        Field::new("key", key.data_type().clone(), false),
-        Field::new("value", value.data_type().clone(), true)
-            .with_metadata(value.metadata().clone()),
+        key.clone().with_name("key").with_nullable(false),
+        value.clone().with_name("value").with_nullable(true),
     ]);
     DataType::Map(
         Arc::new(Field::new("entries", DataType::Struct(entries), false)),

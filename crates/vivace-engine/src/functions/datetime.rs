@@ -30,7 +30,7 @@ use datafusion::logical_expr::{
 };
 
 use super::datetime_text::{self, Piece, PrintZone};
-use super::{invalid_argument, text_array};
+use super::{invalid_argument, is_text, text_array};
 
 /// The date/time functions, one variant each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -354,13 +354,6 @@ impl ScalarUDFImpl for DateTimeUdf {
 
 // ---------------------------------------------------------------------------------------------
 // Argument types
-
-fn is_text(t: &DataType) -> bool {
-    matches!(
-        t,
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null
-    )
-}
 
 fn is_integer(t: &DataType) -> bool {
     t.is_integer() || *t == DataType::Null

@@ -18,7 +18,7 @@ use vivace_protocol::TrinoType;
 
 use super::datetime::{self, Shape};
 use super::java_format::{Digits, JavaValue, Zoned, java_format};
-use super::{invalid_argument, text_array};
+use super::{invalid_argument, is_text, text_array};
 
 #[derive(Debug, PartialEq, Eq, Hash)]
 struct Format {
@@ -30,13 +30,6 @@ pub(super) fn format_function() -> Arc<ScalarUDF> {
     Arc::new(ScalarUDF::from(Format {
         signature: Signature::user_defined(Volatility::Immutable),
     }))
-}
-
-fn is_text(t: &DataType) -> bool {
-    matches!(
-        t,
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null
-    )
 }
 
 impl ScalarUDFImpl for Format {

@@ -12,6 +12,8 @@ use arrow::array::{Array, ArrayRef, AsArray, ListArray, UInt32Array, new_null_ar
 use arrow::buffer::OffsetBuffer;
 use arrow::compute::{take, take_arrays};
 use arrow::datatypes::{DataType, Field, FieldRef};
+
+use super::collections::map_type;
 use datafusion::common::{Result as DfResult, exec_err, plan_err};
 use datafusion::logical_expr::{
     ColumnarValue, HigherOrderFunctionArgs, HigherOrderReturnFieldArgs, HigherOrderSignature,
@@ -435,20 +437,6 @@ fn map_entry_fields(data_type: &DataType) -> Option<(FieldRef, FieldRef)> {
     Some((Arc::clone(fields.first()?), Arc::clone(fields.get(1)?)))
 }
 
-/// A map type with the given key and value fields.
-fn map_type(key: FieldRef, value: FieldRef) -> DataType {
-    let key = Arc::new(key.as_ref().clone().with_name("key").with_nullable(false));
-    let value = Arc::new(
-        value
-            .as_ref()
-            .clone()
-            .with_name("value")
-            .with_nullable(true),
-    );
-    let entries = Field::new("entries", DataType::Struct(vec![key, value].into()), false);
-    DataType::Map(Arc::new(entries), false)
-}
-
 impl HigherOrderUDFImpl for MapLambda {
     fn name(&self) -> &str {
         match self.function {
@@ -499,8 +487,8 @@ impl HigherOrderUDFImpl for MapLambda {
             return plan_err!("{} takes a map", self.name());
         };
         let data_type = match self.function {
-            MapFunction::TransformKeys => map_type(Arc::clone(output), value),
-            MapFunction::TransformValues => map_type(key, Arc::clone(output)),
+            MapFunction::TransformKeys => map_type(output, &value),
+            MapFunction::TransformValues => map_type(&key, output),
             MapFunction::Filter => {
                 if !matches!(output.data_type(), DataType::Boolean | DataType::Null) {
                     return plan_err!(

@@ -218,6 +218,14 @@ pub(crate) fn invalid_argument(message: String) -> DataFusionError {
     DataFusionError::ArrowError(Box::new(ArrowError::InvalidArgumentError(message)), None)
 }
 
+/// Whether an argument type reads as text (a bare NULL included).
+pub(crate) fn is_text(t: &DataType) -> bool {
+    matches!(
+        t,
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null
+    )
+}
+
 /// Any string array as `Utf8`.
 pub(crate) fn text_array(array: &ArrayRef) -> DfResult<StringArray> {
     let text = arrow::compute::cast(array, &DataType::Utf8)?;

@@ -13,7 +13,7 @@ use datafusion::logical_expr::{
 };
 use regex::Regex;
 
-use super::{invalid_argument, text_array};
+use super::{invalid_argument, is_text, text_array};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Function {
@@ -39,13 +39,6 @@ pub(super) fn regexp_functions() -> Vec<Arc<ScalarUDF>> {
             }))
         })
         .collect()
-}
-
-fn is_text(t: &DataType) -> bool {
-    matches!(
-        t,
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null
-    )
 }
 
 impl ScalarUDFImpl for RegexpUdf {
