@@ -92,8 +92,11 @@ impl ErrorCode {
         INVALID_PROCEDURE_ARGUMENT = 30,
         QUERY_REJECTED = 31,
         SCHEMA_NOT_EMPTY = 34,
+        QUERY_TEXT_TOO_LARGE = 35,
+        EXCEEDED_FUNCTION_MEMORY_LIMIT = 37,
         ADMINISTRATIVELY_KILLED = 38,
         INVALID_COLUMN_PROPERTY = 39,
+        QUERY_HAS_TOO_MANY_STAGES = 40,
         TYPE_NOT_FOUND = 43,
         CATALOG_NOT_FOUND = 44,
         SCHEMA_NOT_FOUND = 45,
@@ -112,8 +115,10 @@ impl ErrorCode {
         AMBIGUOUS_NAME = 62,
         MISSING_GROUP_BY = 64,
         EXPRESSION_NOT_AGGREGATE = 73,
+        TOO_MANY_ARGUMENTS = 77,
         INVALID_PARAMETER_USAGE = 80,
         MISSING_TABLE = 86,
+        STACK_OVERFLOW = 108,
     });
 
     codes!(Internal, 0x1_0000, {
@@ -128,6 +133,7 @@ impl ErrorCode {
         REMOTE_TASK_MISMATCH = 8,
         SERVER_SHUTTING_DOWN = 9,
         SERVER_STARTING_UP = 12,
+        OPTIMIZER_TIMEOUT = 20,
         SERIALIZATION_ERROR = 26,
     });
 
@@ -161,5 +167,8 @@ mod tests {
         assert_eq!(ErrorCode::EXCEEDED_LOCAL_MEMORY_LIMIT.code, 131079);
         assert_eq!(ErrorCode::USER_CANCELED.kind.as_str(), "USER_ERROR");
         assert_eq!(ErrorCode::TABLE_NOT_FOUND.name, "TABLE_NOT_FOUND");
+        assert_eq!(ErrorCode::QUERY_TEXT_TOO_LARGE.code, 35);
+        assert_eq!(ErrorCode::STACK_OVERFLOW.code, 108);
+        assert_eq!(ErrorCode::OPTIMIZER_TIMEOUT.code, 65556);
     }
 }

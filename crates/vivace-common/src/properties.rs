@@ -338,7 +338,23 @@ pub fn parse_duration(value: &str) -> Result<Duration, String> {
         "d" => number * 86400.0,
         other => return Err(format!("unknown duration unit '{other}' in '{value}'")),
     };
-    Ok(Duration::from_secs_f64(seconds))
+    Duration::try_from_secs_f64(seconds).map_err(|_| format!("duration '{value}' is out of range"))
+}
+
+/// Formats a data size as airlift's succinct form does (`512.00MB`).
+pub fn format_data_size(bytes: u64) -> String {
+    const UNITS: [&str; 6] = ["B", "kB", "MB", "GB", "TB", "PB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes}B")
+    } else {
+        format!("{value:.2}{}", UNITS[unit])
+    }
 }
 
 /// Formats a duration as airlift does (`5.31m`), for `/v1/info`'s `uptime`.
@@ -363,6 +379,14 @@ mod tests {
 
     fn env(name: &str) -> Option<String> {
         (name == "PORT").then(|| "9090".to_string())
+    }
+
+    #[test]
+    fn sizes_and_durations_out_of_range() {
+        assert_eq!(format_data_size(512), "512B");
+        assert_eq!(format_data_size(10 << 20), "10.00MB");
+        assert!(parse_duration("99999999999999999999999999999d").is_err());
+        assert!(parse_duration("1e3s").is_err());
     }
 
     #[test]

@@ -5,6 +5,10 @@ use std::time::Duration;
 
 use vivace_common::{PropertiesError, PropertyMap};
 
+use crate::sql_limits::{
+    MAX_EXPRESSION_DEPTH, MAX_MAX_LENGTH, MAX_NESTING_DEPTH, MAX_SUBQUERY_DEPTH, SqlLimits,
+};
+
 /// Settings the engine needs, validated at startup.
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
@@ -22,6 +26,10 @@ pub struct EngineConfig {
     pub query_max_execution_time: Duration,
     /// `query.max-run-time`.
     pub query_max_run_time: Duration,
+    /// `query.max-planning-time`: time a query may spend being parsed and planned.
+    pub query_max_planning_time: Duration,
+    /// `query.max-length` and `query.max-expression-depth`.
+    pub sql_limits: SqlLimits,
     /// `query.max-history`: finished queries kept for `system.runtime.queries`.
     pub query_max_history: usize,
     /// `task.concurrency`: partitions per stage.
@@ -60,6 +68,8 @@ impl Default for EngineConfig {
             query_max_memory_per_node: per_node,
             query_max_execution_time: Duration::from_secs(100 * 24 * 3600),
             query_max_run_time: Duration::from_secs(100 * 24 * 3600),
+            query_max_planning_time: Duration::from_secs(600),
+            sql_limits: SqlLimits::default(),
             query_max_history: 100,
             target_partitions: cores,
             http_uri: "http://localhost:8080".to_string(),
@@ -90,6 +100,36 @@ impl EngineConfig {
         }
         if let Some(v) = props.take_duration("query.max-run-time")? {
             self.query_max_run_time = v;
+        }
+        if let Some(v) = props.take_duration("query.max-planning-time")? {
+            self.query_max_planning_time = v;
+        }
+        if let Some(v) = props.take_with("query.max-length", |v| match v.parse::<usize>() {
+            Ok(n) if n <= MAX_MAX_LENGTH => Ok(n),
+            _ => Err(format!(
+                "expected an integer from 0 to {MAX_MAX_LENGTH}, got '{v}'"
+            )),
+        })? {
+            self.sql_limits.max_length = v;
+        }
+        let limits = [
+            ("query.max-expression-depth", 10, MAX_EXPRESSION_DEPTH),
+            ("query.max-nesting-depth", 10, MAX_NESTING_DEPTH),
+            ("query.max-subquery-depth", 1, MAX_SUBQUERY_DEPTH),
+        ];
+        for (key, low, high) in limits {
+            let value = props.take_with(key, |v| match v.parse::<usize>() {
+                Ok(n) if (low..=high).contains(&n) => Ok(n),
+                _ => Err(format!(
+                    "expected an integer from {low} to {high}, got '{v}'"
+                )),
+            })?;
+            let Some(value) = value else { continue };
+            match key {
+                "query.max-expression-depth" => self.sql_limits.max_expression_depth = value,
+                "query.max-nesting-depth" => self.sql_limits.max_nesting_depth = value,
+                _ => self.sql_limits.max_subquery_depth = value,
+            }
         }
         if let Some(v) = props.take_with("query.max-history", positive)? {
             self.query_max_history = v;

@@ -44,11 +44,12 @@ impl ContextFactory {
     /// A factory planning against `catalogs`.
     pub fn new(catalogs: Arc<CatalogManager>) -> Self {
         let config = base_config();
-        let mut base = SessionStateBuilder::new()
+        let base = SessionStateBuilder::new()
             .with_config(config)
             .with_default_features()
             .with_catalog_list(Arc::new(CatalogList::new(catalogs)))
             .build();
+        let mut base = crate::planning::with_cancellable_rules(base);
         let trino_functions = crate::functions::trino_functions();
         register_trino_functions(&mut base, &trino_functions);
         ContextFactory {

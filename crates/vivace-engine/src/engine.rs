@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use datafusion::execution::context::SessionState;
 use tokio::runtime::Handle;
@@ -186,37 +187,31 @@ async fn run_query(
         }
     };
     handle.transition(QueryState::Planning);
-    let time_limit = limits
-        .max_execution_time
-        .min(limits.max_run_time.saturating_sub(handle.elapsed()));
+    let watchdog = inner.runtime.spawn(enforce_time_limits(
+        Arc::clone(&handle),
+        limits.clone(),
+        Instant::now(),
+    ));
     let execution = Execution::new(Arc::clone(&inner), Arc::clone(&handle), sender, limits);
     let cancel = handle.cancel_token().clone();
     let outcome = tokio::select! {
-        _ = cancel.cancelled() => {
-            debug!(query_id = %handle.id(), "query stopped");
-            return;
-        }
-        outcome = tokio::time::timeout(time_limit, execution.run()) => outcome,
+        _ = cancel.cancelled() => None,
+        outcome = execution.run() => Some(outcome),
+    };
+    watchdog.abort();
+    let Some(outcome) = outcome else {
+        debug!(query_id = %handle.id(), "query stopped");
+        return;
     };
     match outcome {
-        Err(_) => {
-            handle.fail(QueryFailure::new(
-                ErrorCode::EXCEEDED_TIME_LIMIT,
-                format!(
-                    "Query exceeded maximum time limit of {}",
-                    vivace_common::properties::format_duration(time_limit)
-                ),
-                None,
-            ));
-        }
-        Ok(Err(e)) => {
+        Err(e) => {
             let failure = e.to_failure(handle.sql());
             if failure.code.kind == vivace_common::ErrorKind::Internal {
                 error!(query_id = %handle.id(), error = %e, "query failed");
             }
             handle.fail(failure);
         }
-        Ok(Ok(completion)) => {
+        Ok(completion) => {
             handle.update_status(|status| {
                 status.update_count = completion.update_count;
                 status.session_update = completion.session_update;
@@ -226,4 +221,70 @@ async fn run_query(
     }
     // Dropping the execution closes the event channel after the final status is set.
     drop(execution);
+}
+
+/// The time limits a query runs under, each failing it with Trino's message.
+#[derive(Debug, Clone, Copy)]
+enum TimeLimit {
+    /// `query.max-planning-time`, from the start of planning until execution starts.
+    Planning,
+    /// `query.max-execution-time`, from the start of planning.
+    Execution,
+    /// `query.max-run-time`, from creation (queued time included).
+    Run,
+}
+
+impl TimeLimit {
+    fn failure(self, limit: Duration) -> QueryFailure {
+        let limit = vivace_common::properties::format_duration(limit);
+        let message = match self {
+            TimeLimit::Planning => {
+                format!("Query exceeded the maximum planning time limit of {limit}")
+            }
+            TimeLimit::Execution => {
+                format!("Query exceeded the maximum execution time limit of {limit}")
+            }
+            TimeLimit::Run => format!("Query exceeded maximum time limit of {limit}"),
+        };
+        QueryFailure::new(ErrorCode::EXCEEDED_TIME_LIMIT, message, None)
+    }
+}
+
+/// Fails the query when it outlives one of its time limits. It runs as a task of its own, so
+/// it fires even while the query's own task is busy planning on a blocked thread; the
+/// failure cancels the query, which the planner notices at its next step.
+async fn enforce_time_limits(handle: Arc<QueryHandle>, limits: QueryLimits, started: Instant) {
+    let mut deadlines = [
+        (
+            started.checked_add(limits.max_planning_time),
+            TimeLimit::Planning,
+            limits.max_planning_time,
+        ),
+        (
+            started.checked_add(limits.max_execution_time),
+            TimeLimit::Execution,
+            limits.max_execution_time,
+        ),
+        (
+            handle.created().checked_add(limits.max_run_time),
+            TimeLimit::Run,
+            limits.max_run_time,
+        ),
+    ];
+    deadlines.sort_by_key(|(at, _, _)| (at.is_none(), *at));
+    for (at, kind, limit) in deadlines {
+        // `None` is a deadline too far away to represent.
+        let Some(at) = at else { return };
+        tokio::time::sleep_until(at.into()).await;
+        let state = handle.status().state;
+        if state.is_done() {
+            return;
+        }
+        let planning = matches!(state, QueryState::Queued | QueryState::Planning);
+        if matches!(kind, TimeLimit::Planning) && !planning {
+            continue;
+        }
+        handle.fail(kind.failure(limit));
+        return;
+    }
 }

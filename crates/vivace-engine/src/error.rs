@@ -132,6 +132,9 @@ pub fn classify(error: &DataFusionError, sql: &str) -> (ErrorCode, String, Optio
             }
             DataFusionError::External(inner) => match inner.downcast_ref::<DataFusionError>() {
                 Some(df) => current = df,
+                None if inner.is::<EngineError>() || inner.is::<ConnectorError>() => {
+                    return typed_external(inner.as_ref(), sql, location);
+                }
                 None => match inner.downcast_ref::<ArrowError>() {
                     Some(arrow) => return with_location(classify_arrow(arrow), location),
                     None => {
@@ -186,6 +189,29 @@ pub fn classify(error: &DataFusionError, sql: &str) -> (ErrorCode, String, Optio
         other => (ErrorCode::GENERIC_INTERNAL_ERROR, other.to_string()),
     };
     (code, message, location)
+}
+
+/// An [`EngineError`] or [`ConnectorError`] that travelled through DataFusion keeps its code.
+fn typed_external(
+    inner: &(dyn std::error::Error + Send + Sync + 'static),
+    sql: &str,
+    location: Option<SqlLocation>,
+) -> (ErrorCode, String, Option<SqlLocation>) {
+    if let Some(engine) = inner.downcast_ref::<EngineError>() {
+        let failure = engine.to_failure(sql);
+        return (failure.code, failure.message, failure.location.or(location));
+    }
+    match inner.downcast_ref::<ConnectorError>() {
+        Some(connector) => (connector.error_code(), connector.to_string(), location),
+        None => (ErrorCode::GENERIC_EXTERNAL, inner.to_string(), location),
+    }
+}
+
+impl EngineError {
+    /// This error as a DataFusion error that [`classify`] reads back with its code.
+    pub fn into_datafusion(self) -> DataFusionError {
+        DataFusionError::External(Box::new(self))
+    }
 }
 
 fn with_location(

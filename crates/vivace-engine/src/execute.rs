@@ -35,12 +35,14 @@ use crate::distribution::{DistributedQueryFacts, Distribution};
 use crate::encode::{EncodeOptions, encode_batch};
 use crate::engine::EngineInner;
 use crate::error::{EngineError, EngineResult, SqlLocation, find_word};
+use crate::planning;
 use crate::procedures::Procedure;
 use crate::query::{QueryEvent, QueryHandle, QueryState};
 use crate::rewrite;
 use crate::session::{Session, SessionUpdate};
 use crate::session_properties::{self, QueryLimits};
 use crate::show_functions;
+use crate::sql_limits::SqlLimits;
 use crate::statement::{self, Like, RoleSelection, Statement};
 use crate::types::trino_type_of_field;
 
@@ -102,6 +104,7 @@ impl Execution {
     }
 
     async fn statement(&self, sql: &str, depth: usize) -> EngineResult<Completion> {
+        self.engine.config.sql_limits.check(sql)?;
         match statement::parse(sql)? {
             Statement::ShowCatalogs { like } => {
                 let sql = format!(
@@ -218,7 +221,7 @@ impl Execution {
                         format!("Session property '{name}' does not exist"),
                     ));
                 }
-                let value = session_properties::validate(&name, &value)?;
+                let value = session_properties::validate(&self.engine.config, &name, &value)?;
                 self.update(
                     "SET SESSION",
                     SessionUpdate {
@@ -267,7 +270,7 @@ impl Execution {
                 .await
             }
             Statement::Prepare { name, sql: body } => {
-                check_syntax(&body)?;
+                check_syntax(&body, &self.engine.config.sql_limits)?;
                 self.update(
                     "PREPARE",
                     SessionUpdate {
@@ -643,6 +646,7 @@ impl Execution {
         let rewritten = crate::trino_sql::rewrite(sql);
         let parsed = DFParserBuilder::new(rewritten.as_str())
             .with_dialect(&TrinoDialect)
+            .with_recursion_limit(self.engine.config.sql_limits.parser_recursion_limit())
             .build()
             .and_then(|mut parser| parser.parse_statements());
         let mut statements = match parsed {
@@ -844,12 +848,16 @@ impl Execution {
     /// Plans and runs SQL through DataFusion. `user_statement` is false for the SQL that
     /// `SHOW` statements are rewritten into.
     async fn sql(&self, sql: &str, user_statement: bool) -> EngineResult<Completion> {
-        let parsed = self.parse_sql(sql)?;
-        if user_statement {
-            self.check_names(&parsed, sql)?;
-        }
-        let ctx = self.context()?;
-        let plan = ctx.state().statement_to_plan(parsed.statement).await?;
+        let (ctx, plan) = planning::plan(self.handle.cancel_token(), async {
+            let parsed = self.parse_sql(sql)?;
+            if user_statement {
+                self.check_names(&parsed, sql)?;
+            }
+            let ctx = self.context()?;
+            let plan = ctx.state().statement_to_plan(parsed.statement).await?;
+            Ok::<_, EngineError>((ctx, plan))
+        })
+        .await?;
         let update_type = update_type_of(&plan)?;
         if update_type.is_some() && self.session().in_transaction() {
             return Err(EngineError::new(
@@ -864,7 +872,8 @@ impl Execution {
     }
 
     async fn query(&self, ctx: &SessionContext, plan: LogicalPlan) -> EngineResult<Completion> {
-        let frame = ctx.execute_logical_plan(plan).await?;
+        let frame =
+            planning::plan(self.handle.cancel_token(), ctx.execute_logical_plan(plan)).await?;
         let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
         let (state, logical) = frame.into_parts();
         let types = self.send_columns(&schema).await?;
@@ -875,7 +884,11 @@ impl Execution {
         {
             return Ok(Completion::default());
         }
-        let physical = state.create_physical_plan(&logical).await?;
+        let physical = planning::plan(
+            self.handle.cancel_token(),
+            state.create_physical_plan(&logical),
+        )
+        .await?;
         self.start_plan(&physical);
         let mut output = ResultOutput::direct();
         self.stream(physical, state.task_ctx(), &types, &mut output)
@@ -925,7 +938,11 @@ impl Execution {
             let Some(cluster_state) = query.attempt_state(state).await? else {
                 return Ok(false);
             };
-            let physical = cluster_state.create_physical_plan(logical).await?;
+            let physical = planning::plan(
+                self.handle.cancel_token(),
+                cluster_state.create_physical_plan(logical),
+            )
+            .await?;
             self.start_plan(&physical);
             let mut output = if retries_left > 0 {
                 ResultOutput::buffered(config.retry_buffer_size)
@@ -1387,10 +1404,11 @@ fn object_name_parts(name: &ObjectName) -> Vec<String> {
         .collect()
 }
 
-fn check_syntax(sql: &str) -> EngineResult<()> {
+fn check_syntax(sql: &str, limits: &SqlLimits) -> EngineResult<()> {
     if let Statement::Sql(text) = statement::parse(sql)? {
         DFParserBuilder::new(text.as_str())
             .with_dialect(&TrinoDialect)
+            .with_recursion_limit(limits.parser_recursion_limit())
             .build()?
             .parse_statements()?;
     }

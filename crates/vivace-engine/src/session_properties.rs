@@ -24,6 +24,8 @@ pub struct SessionPropertyInfo {
 
 const QUERY_MAX_EXECUTION_TIME: &str = "query_max_execution_time";
 const QUERY_MAX_RUN_TIME: &str = "query_max_run_time";
+const QUERY_MAX_PLANNING_TIME: &str = "query_max_planning_time";
+const QUERY_MAX_MEMORY: &str = "query_max_memory";
 const QUERY_MAX_MEMORY_PER_NODE: &str = "query_max_memory_per_node";
 const TASK_CONCURRENCY: &str = "task_concurrency";
 /// The session's time zone as `SET TIME ZONE` sets it; hidden from `SHOW SESSION`, as in
@@ -32,12 +34,19 @@ pub const TIME_ZONE_ID: &str = "time_zone_id";
 
 /// All system session properties with their defaults from the server configuration.
 pub fn system_properties(config: &EngineConfig) -> Vec<SessionPropertyInfo> {
+    let duration = vivace_common::properties::format_duration;
     vec![
         SessionPropertyInfo {
             name: QUERY_MAX_EXECUTION_TIME,
-            default: vivace_common::properties::format_duration(config.query_max_execution_time),
+            default: duration(config.query_max_execution_time),
             type_name: "varchar",
             description: "Maximum execution time of a query",
+        },
+        SessionPropertyInfo {
+            name: QUERY_MAX_MEMORY,
+            default: format!("{}B", config.query_max_memory),
+            type_name: "varchar",
+            description: "Maximum amount of memory a query can use across the cluster",
         },
         SessionPropertyInfo {
             name: QUERY_MAX_MEMORY_PER_NODE,
@@ -46,8 +55,14 @@ pub fn system_properties(config: &EngineConfig) -> Vec<SessionPropertyInfo> {
             description: "Maximum amount of memory a query can use on one node",
         },
         SessionPropertyInfo {
+            name: QUERY_MAX_PLANNING_TIME,
+            default: duration(config.query_max_planning_time),
+            type_name: "varchar",
+            description: "Maximum planning time of a query",
+        },
+        SessionPropertyInfo {
             name: QUERY_MAX_RUN_TIME,
-            default: vivace_common::properties::format_duration(config.query_max_run_time),
+            default: duration(config.query_max_run_time),
             type_name: "varchar",
             description: "Maximum run time of a query, including time queued",
         },
@@ -60,24 +75,61 @@ pub fn system_properties(config: &EngineConfig) -> Vec<SessionPropertyInfo> {
     ]
 }
 
-/// Checks a `SET SESSION` value and returns it normalised.
-pub fn validate(name: &str, value: &str) -> EngineResult<String> {
+/// Checks a `SET SESSION` value and returns it normalised. A limit may be lowered, never
+/// raised above the server's configuration: a tenant cannot give itself more time, memory
+/// or threads than the operator allows.
+pub fn validate(config: &EngineConfig, name: &str, value: &str) -> EngineResult<String> {
     let invalid = |message: String| {
         EngineError::new(
             ErrorCode::INVALID_SESSION_PROPERTY,
             format!("Invalid value '{value}' for session property '{name}': {message}"),
         )
     };
+    let above = |property: &str, limit: String| {
+        EngineError::new(
+            ErrorCode::INVALID_SESSION_PROPERTY,
+            format!("{name} must not exceed '{property}' {limit}: {value}"),
+        )
+    };
+    let duration = vivace_common::properties::format_duration;
+    let size = vivace_common::properties::format_data_size;
     match name {
-        QUERY_MAX_EXECUTION_TIME | QUERY_MAX_RUN_TIME => {
-            parse_duration(value).map_err(invalid)?;
+        QUERY_MAX_EXECUTION_TIME | QUERY_MAX_RUN_TIME | QUERY_MAX_PLANNING_TIME => {
+            let requested = parse_duration(value).map_err(invalid)?;
+            let (property, limit) = match name {
+                QUERY_MAX_EXECUTION_TIME => {
+                    ("query.max-execution-time", config.query_max_execution_time)
+                }
+                QUERY_MAX_RUN_TIME => ("query.max-run-time", config.query_max_run_time),
+                _ => ("query.max-planning-time", config.query_max_planning_time),
+            };
+            if requested > limit {
+                return Err(above(property, duration(limit)));
+            }
         }
-        QUERY_MAX_MEMORY_PER_NODE => {
-            parse_data_size(value).map_err(invalid)?;
+        QUERY_MAX_MEMORY | QUERY_MAX_MEMORY_PER_NODE => {
+            let requested = parse_data_size(value).map_err(invalid)?;
+            let (property, limit) = if name == QUERY_MAX_MEMORY {
+                ("query.max-memory", config.query_max_memory)
+            } else {
+                (
+                    "query.max-memory-per-node",
+                    config.query_max_memory_per_node,
+                )
+            };
+            if requested > limit {
+                return Err(above(property, size(limit)));
+            }
         }
         TASK_CONCURRENCY => match value.parse::<usize>() {
-            Ok(n) if n > 0 && n <= 1024 => {}
-            _ => return Err(invalid("expected an integer from 1 to 1024".into())),
+            Ok(n) if n > config.target_partitions => {
+                return Err(above(
+                    "task.concurrency",
+                    config.target_partitions.to_string(),
+                ));
+            }
+            Ok(n) if n > 0 => {}
+            _ => return Err(invalid("expected a positive integer".into())),
         },
         TIME_ZONE_ID => {
             return crate::context::validate_time_zone(value).map_err(|e| invalid(e.to_string()));
@@ -99,6 +151,8 @@ pub struct QueryLimits {
     pub max_execution_time: Duration,
     /// Time allowed from creation to end.
     pub max_run_time: Duration,
+    /// Time allowed for parsing and planning.
+    pub max_planning_time: Duration,
     /// Memory allowed on this node, in bytes.
     pub max_memory_per_node: u64,
     /// Memory allowed on all nodes together, in bytes (`query.max-memory`).
@@ -108,11 +162,12 @@ pub struct QueryLimits {
 }
 
 impl QueryLimits {
-    /// Resolves the limits; session values may only lower the server's memory limit.
+    /// Resolves the limits; session values may only lower the server's.
     pub fn resolve(config: &EngineConfig, session: &Session) -> EngineResult<Self> {
         let mut limits = QueryLimits {
             max_execution_time: config.query_max_execution_time,
             max_run_time: config.query_max_run_time,
+            max_planning_time: config.query_max_planning_time,
             max_memory_per_node: config
                 .query_max_memory_per_node
                 .min(config.query_max_memory),
@@ -127,13 +182,21 @@ impl QueryLimits {
                     format!("Session property '{name}' does not exist"),
                 ));
             }
-            let value = validate(name, value)?;
+            let value = validate(config, name, value)?;
             match name.as_str() {
                 QUERY_MAX_EXECUTION_TIME => {
                     limits.max_execution_time = parse_duration(&value).unwrap_or_default()
                 }
                 QUERY_MAX_RUN_TIME => {
                     limits.max_run_time = parse_duration(&value).unwrap_or_default()
+                }
+                QUERY_MAX_PLANNING_TIME => {
+                    limits.max_planning_time = parse_duration(&value).unwrap_or_default()
+                }
+                QUERY_MAX_MEMORY => {
+                    let bytes = parse_data_size(&value).unwrap_or(u64::MAX);
+                    limits.max_memory = limits.max_memory.min(bytes);
+                    limits.max_memory_per_node = limits.max_memory_per_node.min(bytes);
                 }
                 QUERY_MAX_MEMORY_PER_NODE => {
                     let bytes = parse_data_size(&value).unwrap_or(u64::MAX);

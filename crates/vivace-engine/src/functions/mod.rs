@@ -22,6 +22,7 @@ mod json;
 mod json_path;
 mod lambdas;
 mod regexp;
+mod size_limits;
 
 pub(crate) use collections::{HISTOGRAM, MAP_AGG_ENTRIES};
 
@@ -269,6 +270,7 @@ pub fn trino_functions() -> Vec<Arc<ScalarUDF>> {
     functions.extend(collections::collection_functions());
     functions.extend(regexp::regexp_functions());
     functions.push(format::format_function());
+    functions.extend(size_limits::size_limited_functions());
     functions.extend(datetime::datetime_functions(
         &datafusion::common::config::ConfigOptions::default(),
     ));
