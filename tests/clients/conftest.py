@@ -163,3 +163,13 @@ def raw(server_url: str) -> Iterator[RawClient]:
     client = RawClient(server_url)
     yield client
     client.close()
+
+
+@pytest.fixture(scope="module")
+def trust_only_generated_ca() -> Iterator[None]:
+    """requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override a session's ``verify`` (which is
+    how the trino client passes ``verify=``); a module using this trusts only the CA it passes."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+            patch.delenv(name, raising=False)
+        yield

@@ -132,7 +132,12 @@ pub struct QueryHandle {
     cancel: CancellationToken,
     counters: QueryCounters,
     scans: Arc<ScanCounters>,
+    /// The running plan, for its metrics. Dropped when the query ends, with a last reading of
+    /// its statistics: operators such as repartitioning keep their input tasks alive for as
+    /// long as the plan lives, and an ended query must stop using CPU.
     plan: Mutex<Option<Arc<dyn ExecutionPlan>>>,
+    /// The statistics read when the plan was dropped.
+    final_statistics: Mutex<Option<QueryStatistics>>,
 }
 
 impl QueryHandle {
@@ -165,6 +170,7 @@ impl QueryHandle {
             counters: QueryCounters::default(),
             scans: Arc::new(ScanCounters::default()),
             plan: Mutex::new(None),
+            final_statistics: Mutex::new(None),
         });
         (handle, sender)
     }
@@ -240,7 +246,19 @@ impl QueryHandle {
         if state.is_done() {
             status.ended = Some(Instant::now());
             status.ended_at = Some(Utc::now());
+            drop(status);
+            self.release_plan();
         }
+    }
+
+    /// Keeps the plan's last statistics and drops the plan, stopping whatever of it still runs.
+    fn release_plan(&self) {
+        let statistics = self.statistics();
+        let plan = self.plan.lock().take();
+        if plan.is_some() {
+            *self.final_statistics.lock() = Some(statistics);
+        }
+        drop(plan);
     }
 
     /// Fails the query unless it already ended; returns whether this call failed it.
@@ -256,6 +274,7 @@ impl QueryHandle {
             status.ended_at = Some(Utc::now());
         }
         self.cancel.cancel();
+        self.release_plan();
         true
     }
 
@@ -270,6 +289,9 @@ impl QueryHandle {
 
     /// Statistics for the protocol, read from the running plan's metrics.
     pub fn statistics(&self) -> QueryStatistics {
+        if let Some(stats) = *self.final_statistics.lock() {
+            return stats;
+        }
         let mut stats = QueryStatistics {
             peak_memory_bytes: self.counters.peak_memory_bytes.load(Ordering::Relaxed),
             total_splits: self.counters.total_splits.load(Ordering::Relaxed),
