@@ -34,7 +34,10 @@ COMPRESSED_IMAGE_LIMIT = 60_000_000
 @pytest.fixture(scope="module")
 def cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
     port = free_port()
-    cluster = Cluster("docker-compose.yml", "vivacetest", port, {"VIVACE_IMAGE": IMAGE, "VIVACE_PORT": str(port)})
+    cluster = Cluster("docker-compose.yml", "vivacetest", port, {
+        "VIVACE_IMAGE": IMAGE, "VIVACE_PORT": str(port),
+        "VIVACE_SHARED_SECRET": "compose-test-" + os.urandom(16).hex(),
+    })
     with cluster.running(request, workers=2):
         yield cluster
 

@@ -8,6 +8,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use vivace_security::{AuthRequest, Principal};
 
+use crate::connections::is_this_host;
 use crate::error::RequestError;
 use crate::server::AppState;
 
@@ -16,6 +17,8 @@ use crate::server::AppState;
 pub(crate) struct ConnectionInfo {
     /// The peer address.
     pub(crate) remote: SocketAddr,
+    /// The address of this node the connection reached.
+    pub(crate) local: IpAddr,
     /// Whether the connection is TLS.
     pub(crate) tls: bool,
 }
@@ -83,26 +86,51 @@ pub(crate) async fn authenticate(
     }
 }
 
-/// Middleware for internal-only endpoints: a valid internal token is required when a shared
-/// secret is configured.
+impl AppState {
+    /// Checks a request to an internal endpoint (announcements, tasks, the node state): with a
+    /// shared secret it must carry a valid internal token; without one (single-node mode) it
+    /// must come from this host, and never through a trusted proxy, which would make every
+    /// client look local.
+    pub(crate) fn check_internal(
+        &self,
+        headers: &axum::http::HeaderMap,
+        connection: Option<&ConnectionInfo>,
+        path: &str,
+    ) -> Result<(), RequestError> {
+        let refused = match self.authentication.authenticate_internal(headers) {
+            Ok(Some(_)) => return Ok(()),
+            Ok(None) => {
+                let from_this_host = !self.config.process_forwarded
+                    && connection.is_some_and(|c| is_this_host(c.remote.ip(), c.local));
+                if from_this_host {
+                    return Ok(());
+                }
+                RequestError::Forbidden(
+                    "internal endpoints accept requests only from this node when internal-communication.shared-secret is not set"
+                        .to_string(),
+                )
+            }
+            Err(error) => RequestError::Security(error),
+        };
+        let peer = connection
+            .map(|c| c.remote.ip().to_string())
+            .unwrap_or_default();
+        crate::log_limit::warn_limited!(
+            "internal request to {path} from {peer} refused: {refused}"
+        );
+        Err(refused)
+    }
+}
+
+/// Middleware for internal-only endpoints: see [`AppState::check_internal`].
 pub(crate) async fn internal_only(
     State(app): State<Arc<AppState>>,
     request: Request,
     next: Next,
 ) -> Response {
-    match app.authentication.authenticate_internal(request.headers()) {
-        Ok(_) => next.run(request).await,
-        Err(error) => {
-            let peer = request
-                .extensions()
-                .get::<ConnectionInfo>()
-                .map(|c| c.remote.ip().to_string())
-                .unwrap_or_default();
-            crate::log_limit::warn_limited!(
-                "internal request to {} from {peer} refused: {error}",
-                request.uri().path()
-            );
-            RequestError::Security(error).into_response()
-        }
+    let connection = request.extensions().get::<ConnectionInfo>();
+    match app.check_internal(request.headers(), connection, request.uri().path()) {
+        Ok(()) => next.run(request).await,
+        Err(error) => error.into_response(),
     }
 }

@@ -2,11 +2,12 @@
 
 use std::sync::Arc;
 
-use axum::Json;
+use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use vivace_cluster::Announcement;
 
+use crate::connections::read_body;
 use crate::error::RequestError;
 use crate::server::AppState;
 
@@ -20,11 +21,13 @@ fn not_discovery() -> RequestError {
 pub(crate) async fn announce(
     State(app): State<Arc<AppState>>,
     Path(node_id): Path<String>,
-    body: Result<Json<Announcement>, axum::extract::rejection::JsonRejection>,
+    body: Body,
 ) -> Result<StatusCode, RequestError> {
     let membership = app.membership.as_ref().ok_or_else(not_discovery)?;
-    let Json(announcement) =
-        body.map_err(|e| RequestError::BadRequest(format!("Invalid announcement: {e}")))?;
+    let limits = &app.config.limits;
+    let body = read_body(body, limits.max_request_body_size, limits.body_read_timeout).await?;
+    let announcement: Announcement = serde_json::from_slice(&body)
+        .map_err(|e| RequestError::BadRequest(format!("Invalid announcement: {e}")))?;
     membership
         .announce(&node_id, &announcement)
         .await

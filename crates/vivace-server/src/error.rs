@@ -52,6 +52,12 @@ pub(crate) enum RequestError {
     /// The server is draining: 503.
     #[error("{0}")]
     Unavailable(String),
+    /// The request body is larger than the server reads: 413.
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// The request body did not arrive in time: 408, and the connection closes.
+    #[error("{0}")]
+    RequestTimeout(String),
     /// Authentication or transport security refused the request.
     #[error(transparent)]
     Security(#[from] SecurityError),
@@ -72,6 +78,8 @@ impl IntoResponse for RequestError {
             RequestError::NotFound => StatusCode::NOT_FOUND,
             RequestError::Gone => StatusCode::GONE,
             RequestError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            RequestError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            RequestError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             RequestError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             RequestError::Cluster(_) => StatusCode::BAD_REQUEST,
             RequestError::Security(error) => match error {
@@ -113,6 +121,10 @@ impl IntoResponse for RequestError {
                     header::RETRY_AFTER,
                     HeaderValue::from(retry_after.as_secs().max(1)),
                 );
+            }
+            RequestError::PayloadTooLarge(_) | RequestError::RequestTimeout(_) => {
+                // The rest of the body is not read: the connection cannot carry another request.
+                headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
             }
             _ => {}
         }

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
@@ -12,7 +13,8 @@ use vivace_common::properties::format_duration;
 use vivace_engine::QueryHandle;
 use vivace_protocol::{NodeVersion, ServerInfo};
 
-use crate::auth::Authenticated;
+use crate::auth::{Authenticated, ConnectionInfo};
+use crate::connections::read_body;
 use crate::error::{RequestError, query_error};
 use crate::headers::{detect_family, request_identity};
 use crate::server::AppState;
@@ -32,18 +34,26 @@ pub(crate) async fn info(State(app): State<Arc<AppState>>) -> Json<ServerInfo> {
 }
 
 /// `PUT /v1/info/state` with `"SHUTTING_DOWN"`: drains the node and stops it, as SIGTERM
-/// does. Only other nodes (signed with the internal secret) may ask.
+/// does. Only other nodes (signed with the internal secret) may ask, or, without a secret,
+/// this host.
 pub(crate) async fn put_state(
     State(app): State<Arc<AppState>>,
+    connection: Option<Extension<ConnectionInfo>>,
     headers: HeaderMap,
-    body: String,
+    body: Body,
 ) -> Result<StatusCode, RequestError> {
-    app.authentication
-        .authenticate_internal(&headers)
-        .map_err(RequestError::Security)?;
+    app.check_internal(
+        &headers,
+        connection.as_ref().map(|Extension(c)| c),
+        "/v1/info/state",
+    )?;
+    let limits = &app.config.limits;
+    let body = read_body(body, limits.max_request_body_size, limits.body_read_timeout).await?;
+    let body = String::from_utf8_lossy(&body);
     let requested: String = serde_json::from_str(body.trim()).map_err(|_| {
+        let shown: String = body.chars().take(64).collect();
         RequestError::BadRequest(format!(
-            "expected a JSON string such as \"SHUTTING_DOWN\", got {body:?}"
+            "expected a JSON string such as \"SHUTTING_DOWN\", got {shown:?}"
         ))
     })?;
     match requested.as_str() {
@@ -179,6 +189,7 @@ pub(crate) async fn list_queries(
     Ok(Json(Value::Array(queries)))
 }
 
+/// The caller's query with this id; anyone else's is "not found".
 fn owned_query(
     app: &AppState,
     id: &str,
@@ -187,13 +198,12 @@ fn owned_query(
 ) -> Result<Arc<QueryHandle>, RequestError> {
     let user = request_user(headers, principal)?;
     let id = QueryId::parse(id).ok_or(RequestError::NotFound)?;
-    let query = app.service.query(&id).ok_or(RequestError::NotFound)?;
-    if query.session().identity.user != user {
-        return Err(RequestError::Forbidden(format!(
-            "Cannot view or kill query {id} of another user"
-        )));
-    }
-    Ok(query)
+    // Another user's query is answered as an unknown one: the answer neither names its owner
+    // nor tells that the id exists.
+    app.service
+        .query(&id)
+        .filter(|query| query.session().identity.user == user)
+        .ok_or(RequestError::NotFound)
 }
 
 /// `GET /v1/query/{id}`.

@@ -7,6 +7,7 @@
 
 mod auth;
 pub mod config;
+mod connections;
 mod discovery;
 mod error;
 mod headers;
@@ -16,5 +17,8 @@ mod paging;
 mod server;
 mod statement;
 
-pub use config::{DEFAULT_HTTP_PORT, DEFAULT_HTTPS_PORT, HttpsConfig, ServerConfig};
+pub use config::{
+    ConnectionLimitsConfig, DEFAULT_HTTP_PORT, DEFAULT_HTTPS_PORT, DEFAULT_MAX_CONNECTIONS,
+    HttpsConfig, ServerConfig,
+};
 pub use server::{Server, ServerError};

@@ -1,8 +1,10 @@
 //! The HTTP server: routes, shared state, the abandoned-query reaper and graceful shutdown.
 
 use std::collections::HashMap;
+use std::convert::Infallible;
 use std::future::Future;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -14,9 +16,10 @@ use axum::routing::{delete, get};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder as ConnectionBuilder;
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::GracefulConnection;
 use parking_lot::Mutex;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 use tower_service::Service;
 use tracing::{debug, info, warn};
@@ -29,6 +32,11 @@ use vivace_security::{Authentication, SecurityError};
 
 use crate::auth::{self, ConnectionInfo};
 use crate::config::ServerConfig;
+use crate::connections::{
+    Activity, Admission, ConnectionLimits, REFUSED_TIMEOUT, RESTRICTED_TIMEOUT, Refusal,
+    TrackedBody, close_after, is_health_request, open_files_limit, overloaded_response,
+    raw_refusal,
+};
 use crate::paging::ProtocolQuery;
 use crate::{discovery, info as info_routes, statement};
 
@@ -165,6 +173,7 @@ pub struct Server {
     listeners: Vec<Listener>,
     certificate: Option<(Arc<ReloadingCertificate>, Duration)>,
     state: Arc<AppState>,
+    limits: Arc<ConnectionLimits>,
 }
 
 impl std::fmt::Debug for Server {
@@ -212,9 +221,32 @@ impl Server {
             });
             certificate = Some((reloading, https.refresh_period));
         }
+        let open_files = open_files_limit();
+        let max_connections = config.limits.effective_max_connections(open_files);
+        if let (Some(configured), Some(open_files)) = (config.limits.max_connections, open_files)
+            && configured as u64 + 64 > open_files
+        {
+            warn!(
+                "http-server.max-connections={configured} leaves little room under the open-file limit ({open_files}); raise ulimit -n or lower it"
+            );
+        }
+        info!(
+            max_connections,
+            reserved = crate::config::ConnectionLimitsConfig::reserved_connections(max_connections),
+            max_connections_per_address = config.limits.max_connections_per_address,
+            open_files_limit = open_files.map(|n| n.to_string()).unwrap_or_else(|| "unknown".to_string()),
+            max_idle_time = %vivace_common::properties::format_duration(config.limits.max_idle_time),
+            "connection limits"
+        );
+        let limits = Arc::new(ConnectionLimits::new(
+            &config.limits,
+            max_connections,
+            config.process_forwarded,
+        ));
         Ok(Server {
             listeners,
             certificate,
+            limits,
             state: Arc::new(AppState {
                 service,
                 authentication,
@@ -263,14 +295,19 @@ impl Server {
         if let Some((certificate, period)) = &self.certificate {
             background.push(certificate.spawn_watcher(*period));
         }
-        let graceful = Arc::new(GracefulShutdown::new());
+        let (closing, closing_receiver) = watch::channel(false);
+        let serving = Arc::new(Serving {
+            state: Arc::clone(&state),
+            router,
+            limits: self.limits,
+            closing: closing_receiver,
+        });
         let accept_loops: Vec<_> = self
             .listeners
             .into_iter()
-            .map(|listener| {
-                tokio::spawn(accept_loop(listener, router.clone(), Arc::clone(&graceful)))
-            })
+            .map(|listener| tokio::spawn(accept_loop(listener, Arc::clone(&serving))))
             .collect();
+        drop(serving);
 
         tokio::select! {
             () = shutdown => {}
@@ -302,10 +339,10 @@ impl Server {
             let _ = task.await;
         }
         // Connections still open are asked to close; idle keep-alive ones close at once.
-        if let Ok(graceful) = Arc::try_unwrap(graceful)
-            && tokio::time::timeout(CONNECTION_CLOSE_TIMEOUT, graceful.shutdown())
-                .await
-                .is_err()
+        let _ = closing.send(true);
+        if tokio::time::timeout(CONNECTION_CLOSE_TIMEOUT, closing.closed())
+            .await
+            .is_err()
         {
             warn!("some connections did not close in time");
         }
@@ -320,91 +357,253 @@ const WORKER_SETTLE_TIME: Duration = Duration::from_secs(3);
 /// How long open connections get to finish after the drain.
 const CONNECTION_CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// How long a client gets to send a request's headers.
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// How often idle HTTP/2 connections are pinged (and closed when the peer is gone).
+/// How often idle HTTP/2 connections are pinged.
 const HTTP2_KEEP_ALIVE: Duration = Duration::from_secs(60);
 
-/// Concurrent HTTP/2 streams per connection (hyper's default of 200 is low for task
-/// traffic between nodes).
-const HTTP2_MAX_STREAMS: u32 = 4096;
+/// How long an HTTP/2 peer gets to answer a ping before the connection is closed.
+const HTTP2_KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(20);
 
-/// How long a client gets to complete the TLS handshake.
-const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long an idle connection asked to close may take before its socket is dropped.
+const IDLE_CLOSE_GRACE: Duration = Duration::from_secs(2);
+
+/// How long accepting pauses after an error (out of file descriptors and the like).
+const ACCEPT_ERROR_BACKOFF: Duration = Duration::from_millis(50);
+
+/// What the accept loops and connections share.
+struct Serving {
+    state: Arc<AppState>,
+    router: Router,
+    limits: Arc<ConnectionLimits>,
+    /// Turns true when the server stops: connections are asked to close. The server waits
+    /// until every receiver is dropped.
+    closing: watch::Receiver<bool>,
+}
+
+impl Serving {
+    /// Whether a request on a restricted connection is served: the health endpoints, and
+    /// requests signed by another node.
+    fn served_when_restricted(&self, request: &hyper::Request<Incoming>) -> bool {
+        is_health_request(request)
+            || matches!(
+                self.state
+                    .authentication
+                    .authenticate_internal(request.headers()),
+                Ok(Some(_))
+            )
+    }
+}
 
 /// Accepts connections until aborted, serving each on its own task.
-async fn accept_loop(listener: Listener, router: Router, graceful: Arc<GracefulShutdown>) {
+async fn accept_loop(listener: Listener, serving: Arc<Serving>) {
+    let listening = listener
+        .tcp
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
     loop {
         let (stream, remote) = match listener.tcp.accept().await {
             Ok(accepted) => accepted,
             Err(e) => {
                 // Out of file descriptors and the like: back off instead of spinning.
-                warn!("accept failed: {e}");
-                tokio::time::sleep(Duration::from_millis(50)).await;
+                crate::log_limit::warn_limited!("accepting connections on {listening} failed: {e}");
+                tokio::time::sleep(ACCEPT_ERROR_BACKOFF).await;
                 continue;
             }
         };
-        let _ = stream.set_nodelay(true);
-        let connection = ConnectionInfo {
-            remote,
-            tls: listener.tls.is_some(),
-        };
-        let router = router.clone();
-        let tls = listener.tls.clone();
-        let watcher = graceful.watcher();
-        tokio::spawn(async move {
-            let service =
-                hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
-                    request.extensions_mut().insert(connection);
-                    let mut router = router.clone();
-                    router.call(request.map(Body::new))
-                });
-            let mut builder = ConnectionBuilder::new(TokioExecutor::new());
-            builder
-                .http1()
-                .timer(TokioTimer::new())
-                .header_read_timeout(HEADER_READ_TIMEOUT);
-            builder
-                .http2()
-                .timer(TokioTimer::new())
-                .keep_alive_interval(Some(HTTP2_KEEP_ALIVE))
-                .keep_alive_timeout(HEADER_READ_TIMEOUT)
-                // Task traffic between nodes is one stream per partition of each stage.
-                .max_concurrent_streams(HTTP2_MAX_STREAMS)
-                .adaptive_window(true);
-            let result = match tls {
-                None => {
-                    let io = TokioIo::new(stream);
-                    watcher
-                        .watch(builder.serve_connection(io, service).into_owned())
-                        .await
-                }
-                Some(acceptor) => {
-                    let stream =
-                        match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream))
-                            .await
-                        {
-                            Ok(Ok(stream)) => stream,
-                            Ok(Err(e)) => {
-                                debug!(%remote, "TLS handshake failed: {e}");
-                                return;
-                            }
-                            Err(_) => {
-                                debug!(%remote, "TLS handshake timed out");
-                                return;
-                            }
-                        };
-                    let io = TokioIo::new(stream);
-                    watcher
-                        .watch(builder.serve_connection(io, service).into_owned())
-                        .await
-                }
-            };
-            if let Err(e) = result {
-                debug!(%remote, "connection ended with an error: {e}");
+        let local = stream.local_addr().map_or(remote.ip(), |a| a.ip());
+        let (admission, slot) = serving.limits.admit(remote.ip(), local);
+        if let Admission::Refused(refusal) = admission {
+            match refusal {
+                Refusal::Total => crate::log_limit::warn_limited!(
+                    "refusing new connections: http-server.max-connections is reached"
+                ),
+                Refusal::PerAddress => crate::log_limit::warn_limited!(
+                    "refusing new connections from {}: http-server.max-connections-per-address is reached",
+                    remote.ip()
+                ),
             }
+            match serving.limits.answer_refusal() {
+                Some(answering) => {
+                    let (tls, serving) = (listener.tls.clone(), Arc::clone(&serving));
+                    tokio::spawn(async move {
+                        let _answering = answering;
+                        serve_connection(stream, remote, local, tls, admission, serving).await;
+                    });
+                }
+                None => {
+                    // Too many refusals in progress: a best-effort answer on plain HTTP, and
+                    // the socket closes at once.
+                    if listener.tls.is_none() {
+                        let _ = stream.try_write(&raw_refusal(refusal));
+                    }
+                }
+            }
+            continue;
+        }
+        let _ = stream.set_nodelay(true);
+        let (tls, serving) = (listener.tls.clone(), Arc::clone(&serving));
+        tokio::spawn(async move {
+            let _slot = slot;
+            serve_connection(stream, remote, local, tls, admission, serving).await;
         });
+    }
+}
+
+/// Serves one connection as admitted: the TLS handshake, then HTTP/1 or HTTP/2 until the
+/// client closes it, it stays idle too long, or the server stops.
+async fn serve_connection(
+    stream: TcpStream,
+    remote: SocketAddr,
+    local: IpAddr,
+    tls: Option<TlsAcceptor>,
+    admission: Admission,
+    serving: Arc<Serving>,
+) {
+    let limits = &serving.state.config.limits;
+    let restricted = admission != Admission::Full;
+    let short = match admission {
+        Admission::Full => None,
+        Admission::Restricted => Some(RESTRICTED_TIMEOUT),
+        Admission::Refused(_) => Some(REFUSED_TIMEOUT),
+    };
+    let (first_bytes_timeout, idle_limit) = match short {
+        Some(short) => (
+            limits.header_read_timeout.min(short),
+            limits.max_idle_time.min(short),
+        ),
+        None => (limits.header_read_timeout, limits.max_idle_time),
+    };
+    let connection = ConnectionInfo {
+        remote,
+        local,
+        tls: tls.is_some(),
+    };
+    let activity = Activity::new();
+    let service = {
+        let (activity, serving) = (Arc::clone(&activity), Arc::clone(&serving));
+        hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
+            request.extensions_mut().insert(connection);
+            let guard = activity.begin();
+            let version = request.version();
+            let refusal = match admission {
+                Admission::Full => None,
+                Admission::Restricted => {
+                    (!serving.served_when_restricted(&request)).then_some(Refusal::Total)
+                }
+                Admission::Refused(refusal) => Some(refusal),
+            };
+            let mut router = serving.router.clone();
+            async move {
+                if let Some(refusal) = refusal {
+                    let response = overloaded_response(version, refusal);
+                    return Ok::<_, Infallible>(TrackedBody::wrap(response, guard));
+                }
+                let Ok(mut response) = router.call(request.map(Body::new)).await;
+                if restricted {
+                    close_after(version, &mut response);
+                }
+                Ok(TrackedBody::wrap(response, guard))
+            }
+        })
+    };
+    let mut builder = ConnectionBuilder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(first_bytes_timeout)
+        .max_buf_size(limits.max_request_header_size);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(Some(HTTP2_KEEP_ALIVE))
+        .keep_alive_timeout(HTTP2_KEEP_ALIVE_TIMEOUT)
+        .max_concurrent_streams(limits.http2_max_concurrent_streams)
+        .max_header_list_size(u32::try_from(limits.max_request_header_size).unwrap_or(u32::MAX))
+        .adaptive_window(true);
+    let closing = serving.closing.clone();
+    let result = match tls {
+        None => {
+            let io = TokioIo::new(stream);
+            drive(
+                builder.serve_connection(io, service),
+                &activity,
+                idle_limit,
+                closing,
+            )
+            .await
+        }
+        Some(acceptor) => {
+            let stream =
+                match tokio::time::timeout(first_bytes_timeout, acceptor.accept(stream)).await {
+                    Ok(Ok(stream)) => stream,
+                    Ok(Err(e)) => {
+                        debug!(%remote, "TLS handshake failed: {e}");
+                        return;
+                    }
+                    Err(_) => {
+                        debug!(%remote, "TLS handshake timed out");
+                        return;
+                    }
+                };
+            let io = TokioIo::new(stream);
+            drive(
+                builder.serve_connection(io, service),
+                &activity,
+                idle_limit,
+                closing,
+            )
+            .await
+        }
+    };
+    if let Err(e) = result {
+        debug!(%remote, "connection ended with an error: {e}");
+    }
+}
+
+/// Runs a connection to its end. Once no request has been in progress for `idle_limit`
+/// (before the first request, between requests, during a slow request head), it is asked to
+/// close, and dropped if it has not within [`IDLE_CLOSE_GRACE`]; when the server stops, it
+/// is asked to close after its running requests.
+async fn drive<C: GracefulConnection>(
+    connection: C,
+    activity: &Activity,
+    idle_limit: Duration,
+    mut closing: watch::Receiver<bool>,
+) -> Result<(), C::Error> {
+    tokio::pin!(connection);
+    let idle = activity.idle_timeout(idle_limit);
+    tokio::pin!(idle);
+    let mut asked_to_close = false;
+    if *closing.borrow_and_update() {
+        connection.as_mut().graceful_shutdown();
+        asked_to_close = true;
+    }
+    let mut force_close: Option<Pin<Box<tokio::time::Sleep>>> = None;
+    loop {
+        tokio::select! {
+            result = connection.as_mut() => return result,
+            () = &mut idle, if !asked_to_close => {
+                connection.as_mut().graceful_shutdown();
+                asked_to_close = true;
+                force_close = Some(Box::pin(tokio::time::sleep(IDLE_CLOSE_GRACE)));
+            }
+            _ = closing.changed(), if !asked_to_close => {
+                connection.as_mut().graceful_shutdown();
+                asked_to_close = true;
+            }
+            () = async {
+                match force_close.as_mut() {
+                    Some(sleep) => sleep.await,
+                    None => std::future::pending().await,
+                }
+            }, if force_close.is_some() => {
+                if activity.in_flight() == 0 {
+                    return Ok(());
+                }
+                // A request started after all: it finishes, then the connection closes.
+                force_close = None;
+            }
+        }
     }
 }
 
@@ -419,6 +618,7 @@ impl AppState {
 }
 
 fn router(state: Arc<AppState>) -> Router {
+    let body_limit = state.config.limits.max_request_body_size;
     let statement_path = "/v1/statement/{kind}/{id}/{slug}/{token}";
     let authenticated = Router::new()
         .route("/v1/statement", axum::routing::post(statement::submit))
@@ -463,4 +663,6 @@ fn router(state: Arc<AppState>) -> Router {
         .merge(authenticated)
         .merge(internal)
         .with_state(state)
+        // Bodies are read with `read_body`; this bounds any other reader.
+        .layer(axum::extract::DefaultBodyLimit::max(body_limit))
 }

@@ -3,13 +3,14 @@
 use std::sync::Arc;
 
 use axum::Extension;
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use vivace_common::QueryId;
 
 use crate::auth::{Authenticated, ConnectionInfo};
+use crate::connections::read_body;
 use crate::error::RequestError;
 use crate::headers::{detect_family, session_from_headers};
 use crate::paging::{Page, ProtocolQuery};
@@ -21,7 +22,7 @@ pub(crate) async fn submit(
     Extension(connection): Extension<ConnectionInfo>,
     Extension(Authenticated(principal)): Extension<Authenticated>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, RequestError> {
     if !app.service.node().coordinator {
         return Err(RequestError::BadRequest(
@@ -33,6 +34,8 @@ pub(crate) async fn submit(
             "Server is shutting down".to_string(),
         ));
     }
+    let limits = &app.config.limits;
+    let body = read_body(body, limits.max_request_body_size, limits.body_read_timeout).await?;
     let sql = std::str::from_utf8(&body)
         .map_err(|_| RequestError::BadRequest("SQL statement is not valid UTF-8".to_string()))?
         .trim();

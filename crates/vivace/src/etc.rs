@@ -133,6 +133,14 @@ pub fn load(
     server.take_properties(&mut config_props)?;
     let security = SecurityConfig::take_properties(&mut config_props, etc)?;
     engine.take_server_properties(&mut config_props)?;
+    if !engine.coordinator && security.shared_secret.is_none() {
+        return Err(StartupError::Invalid(format!(
+            "{}: internal-communication.shared-secret is required for a cluster: a worker \
+             (coordinator=false) joins its coordinator only when every node has the same secret; \
+             without one a node serves only itself",
+            config_props.source_name()
+        )));
+    }
     let log_format = config_props
         .take_with("log.format", LogFormat::parse)?
         .unwrap_or_default();
@@ -468,5 +476,34 @@ mod tests {
         assert!(err.contains("config.properties"), "{err}");
 
         assert!(parse_overrides(&["novalue".to_string()]).is_err());
+    }
+
+    #[test]
+    fn a_worker_needs_the_shared_secret() {
+        let worker = parse_overrides(&[
+            "coordinator=false".to_string(),
+            "discovery.uri=http://127.0.0.1:8080".to_string(),
+        ])
+        .unwrap();
+        let err = load(None, &worker, None).unwrap_err().to_string();
+        assert!(
+            err.contains("internal-communication.shared-secret is required for a cluster"),
+            "{err}"
+        );
+        let mut with_secret = worker.clone();
+        with_secret.push((
+            "internal-communication.shared-secret".to_string(),
+            "s3cret".to_string(),
+        ));
+        let config = load(None, &with_secret, None).unwrap();
+        assert!(!config.engine.coordinator);
+        // A coordinator runs without one, on its own.
+        assert!(
+            load(None, &[], None)
+                .unwrap()
+                .security
+                .shared_secret
+                .is_none()
+        );
     }
 }

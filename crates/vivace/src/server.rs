@@ -19,6 +19,9 @@ use crate::cli::ServerArgs;
 use crate::etc::{self, NodeConfig};
 use crate::logging;
 
+/// The HTTP threads' stack: room for serializing deeply nested result values.
+const HTTP_THREAD_STACK_SIZE: usize = 16 << 20;
+
 pub(crate) fn run(args: ServerArgs) -> ExitCode {
     let default_node_id = if args.node_id_from_hostname {
         match etc::hostname_node_id() {
@@ -55,17 +58,29 @@ fn serve(config: NodeConfig) -> Result<(), String> {
     // Queries run on their own runtime so that CPU-heavy work never delays HTTP requests.
     let query_runtime = tokio::runtime::Builder::new_multi_thread()
         .thread_name("vivace-query")
+        // Deep expression trees are walked recursively by the planner; the threads that plan
+        // and run queries get a stack sized for `query.max-expression-depth`.
+        .thread_stack_size(vivace_engine::sql_limits::QUERY_THREAD_STACK_SIZE)
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start query runtime: {e}"))?;
     let http_runtime = tokio::runtime::Builder::new_multi_thread()
         .thread_name("vivace-http")
         .worker_threads(2)
+        // Results as deep as `query.max-nesting-depth` are serialized and dropped here.
+        .thread_stack_size(HTTP_THREAD_STACK_SIZE)
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start HTTP runtime: {e}"))?;
     let node_id = config.engine.node_id.clone();
     let coordinator = config.engine.coordinator;
+    if config.security.shared_secret.is_none() {
+        info!(
+            "single-node mode: internal-communication.shared-secret is not set, so no worker can \
+             join and the internal endpoints (announcements, tasks, PUT /v1/info/state) accept \
+             requests only from this host; set the same secret on every node to run a cluster"
+        );
+    }
     let memory_per_node = config.engine.query_max_memory_per_node;
     let engine = Engine::new(
         config.engine,

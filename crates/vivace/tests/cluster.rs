@@ -1,6 +1,7 @@
 //! Membership with real processes on 127.0.0.x: workers announce to the coordinator, nodes with
-//! the wrong shared secret or environment are refused, dead nodes become INACTIVE and expire,
-//! workers leave on SIGTERM and come back after a coordinator restart.
+//! the wrong shared secret or environment are refused, a worker without one does not start,
+//! dead nodes become INACTIVE and expire, workers leave on SIGTERM and come back after a
+//! coordinator restart.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 mod support;
@@ -50,7 +51,12 @@ async fn workers_join_are_checked_fail_and_leave() {
     wait_for_nodes(&coordinator, COORDINATOR_AND_TWO_WORKERS).await;
     wait_for_log(&wrong_secret, "refused the announcement with 401").await;
     wait_for_log(&wrong_secret, "internal-communication.shared-secret").await;
-    wait_for_log(&no_secret, "refused the announcement with 401").await;
+    // Without the secret a worker does not start at all.
+    wait_for_log(
+        &no_secret,
+        "internal-communication.shared-secret is required for a cluster",
+    )
+    .await;
     wait_for_log(
         &wrong_environment,
         "Environment mismatch. Expected: vivace, Provided: staging",

@@ -220,8 +220,9 @@ async fn node_state_changes_need_the_internal_secret() {
         .expect("JSON");
     assert_eq!(state, "ACTIVE");
 
-    // Without a shared secret (a development cluster) node traffic is trusted: the PUT drains
-    // the node, which then exits cleanly.
+    // Without a shared secret (single-node mode) this host may still drain the node: the PUT
+    // from 127.0.0.1 drains it, and it exits cleanly. (Other addresses are refused; see
+    // tests/clients/test_hostile_connections.py.)
     let mut open = Node::start(
         dir.path(),
         "open",

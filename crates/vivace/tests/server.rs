@@ -199,7 +199,7 @@ async fn query_whose_client_stops_polling_is_abandoned() {
         assert!(Instant::now() < deadline, "query was not abandoned: {info}");
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-    // Another user cannot see it.
+    // Another user cannot see it, nor learn that it exists.
     let status = http
         .get(format!("{}/v1/query/{id}", server.url))
         .header("X-Trino-User", "someone-else")
@@ -207,5 +207,5 @@ async fn query_whose_client_stops_polling_is_abandoned() {
         .await
         .unwrap()
         .status();
-    assert_eq!(status.as_u16(), 403);
+    assert_eq!(status.as_u16(), 404);
 }
