@@ -18,12 +18,18 @@
 //!
 //! Scans, projection and predicate pushdown (row-group pruning and Parquet filter pushdown) are
 //! DataFusion's `ListingTable`.
+//!
+//! Errors name the catalog, schema and table, and files only by their names relative to the
+//! table's directory: never the server's paths. The full detail (paths, the underlying error)
+//! is logged on the server.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::fmt::Write as _;
 use std::fs::DirEntry;
 use std::io;
+use std::io::{Read as _, Seek as _, SeekFrom};
+use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -51,9 +57,11 @@ use datafusion::execution::{SessionState, SessionStateBuilder};
 use datafusion::logical_expr::dml::InsertOp;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
+use futures::FutureExt as _;
 use parking_lot::Mutex;
 use vivace_common::{PropertiesError, PropertyMap};
 
+use crate::storage_error::{self, StorageProblem};
 use crate::{Connector, ConnectorError, ConnectorFactory, ConnectorResult};
 
 /// The catalog property naming the lake's root directory (required).
@@ -274,15 +282,21 @@ impl Shared {
         source: &TableSource,
     ) -> DfResult<Option<Arc<dyn TableProvider>>> {
         let location = source.path();
-        let fail = |message: String| {
-            external(format!(
-                "{}: cannot read table '{schema}.{table}' from '{}': {message}",
-                self.prefix(),
-                location.display()
-            ))
-        };
+        let fail = |problem: Unreadable| self.unreadable(schema, table, location, problem);
         let Some(layout) = source.layout().map_err(fail)? else {
             return Ok(None);
+        };
+        let subject = if layout.directory {
+            "a file of the table"
+        } else {
+            "the file"
+        };
+        let format = layout.format;
+        let datafusion_failure = |e: DataFusionError| {
+            fail(Unreadable {
+                reason: self.read_reason(subject, format, &e),
+                detail: one_line(&e),
+            })
         };
 
         let url = file_url(location, layout.directory)
@@ -299,19 +313,36 @@ impl Shared {
         let file_schema = match self.cached_schema(location, &layout.files) {
             Some(schema) => schema,
             None => {
-                let schema = options
-                    .infer_schema(&self.inference, &url)
+                if format == Format::Parquet {
+                    for file in &layout.files {
+                        check_parquet_footer(file, subject).map_err(fail)?;
+                    }
+                }
+                // The readers are not ours, and a malformed file must fail its table, not
+                // the query's task: a panic while inferring is reported as unreadable data.
+                let inferred = AssertUnwindSafe(options.infer_schema(&self.inference, &url))
+                    .catch_unwind()
                     .await
-                    .map_err(|e| fail(one_line(&e)))?;
+                    .map_err(|panic| {
+                        fail(Unreadable {
+                            reason: format!("{subject} cannot be read as {}", format.name()),
+                            detail: format!(
+                                "the {} reader panicked: {}",
+                                format.name(),
+                                panic_message(panic.as_ref())
+                            ),
+                        })
+                    })?;
+                let schema = inferred.map_err(datafusion_failure)?;
                 self.remember_schema(location, layout.files, Arc::clone(&schema));
                 schema
             }
         };
         for (column, _) in &layout.partitions {
             if file_schema.field_with_name(column).is_ok() {
-                return Err(fail(format!(
+                return Err(fail(Unreadable::plain(format!(
                     "partition column '{column}' is also a column of the files"
-                )));
+                ))));
             }
         }
 
@@ -322,12 +353,71 @@ impl Shared {
         let config = ListingTableConfig::new(url)
             .with_listing_options(options)
             .with_schema(file_schema);
-        let inner = ListingTable::try_new(config).map_err(|e| fail(one_line(&e)))?;
+        let inner = ListingTable::try_new(config).map_err(datafusion_failure)?;
         Ok(Some(Arc::new(FilesystemTable {
             catalog: self.catalog.clone(),
             inner,
             list_cache_key,
         })))
+    }
+
+    /// The error for a table that cannot be read: the client learns the table and the reason,
+    /// the server log also the location and the underlying error.
+    fn unreadable(
+        &self,
+        schema: &str,
+        table: &str,
+        location: &Path,
+        problem: Unreadable,
+    ) -> DataFusionError {
+        tracing::warn!(
+            catalog = %self.catalog,
+            table = %format!("{schema}.{table}"),
+            location = %location.display(),
+            "cannot read table: {}",
+            problem.detail
+        );
+        external(format!(
+            "{}: cannot read table '{schema}.{table}': {}",
+            self.prefix(),
+            self.scrub(&problem.reason)
+        ))
+    }
+
+    /// Why DataFusion could not read a table's files, for the client.
+    fn read_reason(&self, subject: &str, format: Format, error: &DataFusionError) -> String {
+        match storage_error::storage_problem(error) {
+            Some(StorageProblem::NotParquet) if format != Format::Parquet => {
+                StorageProblem::Unreadable.describe(subject)
+            }
+            Some(problem) => problem.describe(subject),
+            None => format!(
+                "{subject} cannot be read as {}: {}",
+                format.name(),
+                root_message(error)
+            ),
+        }
+    }
+
+    /// `text` without the catalog's root directory in any of the forms errors spell it (a
+    /// path, a `file://` URL, an object-store location), nor anything else that looks like a
+    /// path. A last line of defence: messages are built without paths in the first place.
+    fn scrub(&self, text: &str) -> String {
+        let mut text = text.to_string();
+        if let Some(root) = self.root.to_str().filter(|r| r.len() > 1) {
+            let mut forms = vec![root.to_string(), root.trim_start_matches('/').to_string()];
+            if let Ok(url) = file_url(&self.root, false) {
+                forms.push(url.as_str().trim_end_matches('/').to_string());
+                let encoded = url.as_str().trim_start_matches("file://");
+                forms.push(encoded.trim_end_matches('/').to_string());
+                forms.push(encoded.trim_matches('/').to_string());
+            }
+            forms.sort_by_key(|form| std::cmp::Reverse(form.len()));
+            for form in forms.iter().filter(|form| !form.is_empty()) {
+                text = text.replace(form.as_str(), "<root>");
+            }
+        }
+        storage_error::strip_paths(&text)
     }
 
     fn cached_schema(&self, location: &Path, files: &[FileStamp]) -> Option<SchemaRef> {
@@ -346,12 +436,109 @@ impl Shared {
 }
 
 /// A DataFusion error's message on one line (`context\ncaused by\nerror` becomes
-/// `context: error`).
+/// `context: error`), for the server log.
 fn one_line(error: &DataFusionError) -> String {
     error
         .to_string()
         .replace("\ncaused by\n", ": ")
         .replace('\n', " ")
+}
+
+/// What a panic said, if it said it with a string.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)")
+}
+
+/// The bytes at both ends of a Parquet file: `PAR1` first; last, the footer's metadata length
+/// and `PAR1` (`PARE` when the footer is encrypted).
+const PARQUET_MAGIC: &[u8; 4] = b"PAR1";
+const PARQUET_ENCRYPTED_MAGIC: &[u8; 4] = b"PARE";
+
+/// Checks that a Parquet file's footer fits in the file before a reader trusts it (some
+/// versions of the Parquet reader panic on a metadata length larger than the file).
+fn check_parquet_footer(file: &FileStamp, subject: &str) -> Result<(), Unreadable> {
+    let invalid = |why: &str| Unreadable {
+        reason: format!("{subject} is not valid Parquet"),
+        detail: format!("'{}': {why}", file.path.display()),
+    };
+    let read = |file: &FileStamp| -> io::Result<([u8; 4], [u8; 8])> {
+        let mut handle = std::fs::File::open(&file.path)?;
+        let mut head = [0u8; 4];
+        handle.read_exact(&mut head)?;
+        let mut tail = [0u8; 8];
+        handle.seek(SeekFrom::End(-8))?;
+        handle.read_exact(&mut tail)?;
+        Ok((head, tail))
+    };
+    const ENDS: u64 = 12;
+    if file.len < ENDS {
+        return Err(invalid("shorter than a Parquet file's header and footer"));
+    }
+    let (head, tail) = read(file)
+        .map_err(|e| Unreadable::io(format!("{subject} cannot be read"), &file.path, &e))?;
+    let magic = &tail[4..];
+    if head != *PARQUET_MAGIC || (magic != PARQUET_MAGIC && magic != PARQUET_ENCRYPTED_MAGIC) {
+        return Err(invalid("no Parquet magic bytes at its start and end"));
+    }
+    let metadata_len = u64::from(u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]));
+    if metadata_len > file.len - ENDS {
+        return Err(invalid(&format!(
+            "the footer's metadata length {metadata_len} exceeds the file's {} bytes",
+            file.len
+        )));
+    }
+    Ok(())
+}
+
+/// The message of the error under DataFusion's contexts (which name files), on one line.
+fn root_message(error: &DataFusionError) -> String {
+    let mut current = error;
+    for _ in 0..32 {
+        match current {
+            DataFusionError::Context(_, inner) => current = inner,
+            DataFusionError::Diagnostic(_, inner) => current = inner,
+            DataFusionError::Shared(inner) => current = inner,
+            _ => break,
+        }
+    }
+    current.to_string().replace(['\n', '\r'], " ")
+}
+
+/// Why a table cannot be read.
+#[derive(Debug)]
+struct Unreadable {
+    /// For the client: names no server path.
+    reason: String,
+    /// For the server log: may name paths and the underlying error.
+    detail: String,
+}
+
+impl Unreadable {
+    /// A problem whose reason names no path, so that it is also the detail.
+    fn plain(reason: String) -> Self {
+        Unreadable {
+            detail: reason.clone(),
+            reason,
+        }
+    }
+
+    fn io(reason: String, path: &Path, error: &io::Error) -> Self {
+        let problem = if error.kind() == io::ErrorKind::NotFound {
+            "it was not found"
+        } else if error.kind() == io::ErrorKind::PermissionDenied {
+            "permission denied"
+        } else {
+            "input/output error"
+        };
+        Unreadable {
+            detail: format!("{reason} ('{}'): {error}", path.display()),
+            reason: format!("{reason}: {problem}"),
+        }
+    }
 }
 
 /// Wraps a message in a DataFusion error that carries a [`ConnectorError::External`].
@@ -441,7 +628,10 @@ impl SchemaProvider for FilesystemSchema {
             _ => {
                 let paths: Vec<String> = candidates
                     .iter()
-                    .map(|c| format!("'{}'", c.path().display()))
+                    .map(|c| {
+                        let name = c.path().file_name().unwrap_or_default();
+                        format!("'{}'", name.to_string_lossy())
+                    })
                     .collect();
                 Err(external(format!(
                     "{}: table name '{}.{name}' is ambiguous: it matches {}",
@@ -656,15 +846,16 @@ impl TableSource {
     }
 
     /// Lists the table's files; `None` if it no longer holds any.
-    fn layout(&self) -> Result<Option<Layout>, String> {
+    fn layout(&self) -> Result<Option<Layout>, Unreadable> {
         match self {
             TableSource::File {
                 path,
                 extension,
                 format,
             } => {
-                let metadata =
-                    std::fs::metadata(path).map_err(|e| format!("cannot access the file: {e}"))?;
+                let metadata = std::fs::metadata(path).map_err(|e| {
+                    Unreadable::io("the file cannot be accessed".to_string(), path, &e)
+                })?;
                 Ok(Some(Layout {
                     directory: false,
                     format: *format,
@@ -776,41 +967,50 @@ fn stamp(path: PathBuf, metadata: &std::fs::Metadata) -> FileStamp {
     }
 }
 
+/// A file's path relative to its table's directory, for messages.
+fn relative(dir: &Path, path: &Path) -> String {
+    path.strip_prefix(dir)
+        .ok()
+        .and_then(Path::to_str)
+        .map_or_else(|| "?".to_string(), str::to_string)
+}
+
 /// Lists a directory table, checking that its files share one format and one partition layout.
-fn directory_layout(dir: &Path) -> Result<Option<Layout>, String> {
+fn directory_layout(dir: &Path) -> Result<Option<Layout>, Unreadable> {
     let mut files = Vec::new();
-    collect_files(dir, &mut Vec::new(), &mut files)?;
+    collect_files(dir, dir, &mut Vec::new(), &mut files)?;
     files.sort_by(|a, b| a.stamp.path.cmp(&b.stamp.path));
     let Some(first) = files.first() else {
         return Ok(None);
     };
+    let name = |file: &FoundFile| relative(dir, &file.stamp.path);
 
     if let Some(other) = files.iter().find(|f| f.extension != first.extension) {
-        return Err(format!(
+        return Err(Unreadable::plain(format!(
             "the directory mixes file types: '{}' ({}) and '{}' ({}); all files of a table must \
              have the same format and extension",
-            first.stamp.path.display(),
+            name(first),
             first.format.name(),
-            other.stamp.path.display(),
+            name(other),
             other.format.name()
-        ));
+        )));
     }
 
-    let keys = |file: &FoundFile| -> Result<Vec<String>, String> {
+    let keys = |file: &FoundFile| -> Result<Vec<String>, Unreadable> {
         let mut keys: Vec<String> = Vec::new();
         for folder in &file.folders {
             let key = folder.split_once('=').map_or("", |(k, _)| k);
             if key.is_empty() {
-                return Err(format!(
+                return Err(Unreadable::plain(format!(
                     "partition folder '{folder}' has no column name (in '{}')",
-                    file.stamp.path.display()
-                ));
+                    name(file)
+                )));
             }
             if keys.iter().any(|k| k == key) {
-                return Err(format!(
+                return Err(Unreadable::plain(format!(
                     "partition column '{key}' appears twice in '{}'",
-                    file.stamp.path.display()
-                ));
+                    name(file)
+                )));
             }
             keys.push(key.to_string());
         }
@@ -821,13 +1021,13 @@ fn directory_layout(dir: &Path) -> Result<Option<Layout>, String> {
     for file in &files {
         let file_keys = keys(file)?;
         if file_keys != first_keys {
-            return Err(format!(
+            return Err(Unreadable::plain(format!(
                 "inconsistent partition folders: '{}' is under {:?} but '{}' is under {:?}",
-                first.stamp.path.display(),
+                name(first),
                 first_keys,
-                file.stamp.path.display(),
+                name(file),
                 file_keys
-            ));
+            )));
         }
         for (slot, folder) in values.iter_mut().zip(&file.folders) {
             slot.push(folder.split_once('=').map_or("", |(_, v)| v));
@@ -848,30 +1048,35 @@ fn directory_layout(dir: &Path) -> Result<Option<Layout>, String> {
     }))
 }
 
-/// Collects the data files of `dir` and of its `key=value` folders, as DataFusion's listing
-/// reads them (other subdirectories are ignored).
+/// Collects the data files of `dir` (inside the table directory `table`) and of its
+/// `key=value` folders, as DataFusion's listing reads them (other subdirectories are ignored).
 fn collect_files(
+    table: &Path,
     dir: &Path,
     folders: &mut Vec<String>,
     out: &mut Vec<FoundFile>,
-) -> Result<(), String> {
+) -> Result<(), Unreadable> {
+    let shown = || match relative(table, dir) {
+        name if name.is_empty() => "the table's directory".to_string(),
+        name => format!("directory '{name}'"),
+    };
     if folders.len() > MAX_PARTITION_DEPTH {
-        return Err(format!(
-            "partition folders nest deeper than {MAX_PARTITION_DEPTH} levels at '{}'",
-            dir.display()
-        ));
+        return Err(Unreadable::plain(format!(
+            "partition folders nest deeper than {MAX_PARTITION_DEPTH} levels at {}",
+            shown()
+        )));
     }
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| format!("cannot list directory '{}': {e}", dir.display()))?;
+    let unlistable = |e: io::Error| Unreadable::io(format!("cannot list {}", shown()), dir, &e);
+    let entries = std::fs::read_dir(dir).map_err(unlistable)?;
     for entry in entries {
-        let entry = entry.map_err(|e| format!("cannot list directory '{}': {e}", dir.display()))?;
+        let entry = entry.map_err(unlistable)?;
         let Ok(name) = entry.file_name().into_string() else {
             continue;
         };
         match entry_kind(&entry) {
             Some(EntryKind::Directory) if name.contains('=') => {
                 folders.push(name);
-                collect_files(&entry.path(), folders, out)?;
+                collect_files(table, &entry.path(), folders, out)?;
                 folders.pop();
             }
             Some(EntryKind::File) => {
@@ -879,8 +1084,13 @@ fn collect_files(
                     continue;
                 };
                 let path = entry.path();
-                let metadata = std::fs::metadata(&path)
-                    .map_err(|e| format!("cannot access '{}': {e}", path.display()))?;
+                let metadata = std::fs::metadata(&path).map_err(|e| {
+                    Unreadable::io(
+                        format!("cannot access '{}'", relative(table, &path)),
+                        &path,
+                        &e,
+                    )
+                })?;
                 out.push(FoundFile {
                     stamp: stamp(path, &metadata),
                     folders: folders.clone(),
@@ -910,10 +1120,11 @@ fn partition_type(values: &[&str]) -> DataType {
 
 /// A `file://` listing URL for a local path (directories end with `/`). The path is
 /// percent-encoded so that no character is taken for a glob or URL syntax.
-fn file_url(path: &Path, directory: bool) -> Result<ListingTableUrl, String> {
-    let text = path
-        .to_str()
-        .ok_or_else(|| "the path is not valid UTF-8".to_string())?;
+fn file_url(path: &Path, directory: bool) -> Result<ListingTableUrl, Unreadable> {
+    let text = path.to_str().ok_or_else(|| Unreadable {
+        reason: "the location's name is not valid UTF-8".to_string(),
+        detail: format!("'{}' is not valid UTF-8", path.display()),
+    })?;
     let mut url = String::with_capacity(text.len() + 8);
     url.push_str("file://");
     for byte in text.bytes() {
@@ -926,7 +1137,10 @@ fn file_url(path: &Path, directory: bool) -> Result<ListingTableUrl, String> {
     if directory && !url.ends_with('/') {
         url.push('/');
     }
-    ListingTableUrl::parse(&url).map_err(|e| format!("invalid location '{url}': {e}"))
+    ListingTableUrl::parse(&url).map_err(|e| Unreadable {
+        reason: "the location is not valid".to_string(),
+        detail: format!("invalid location '{url}': {e}"),
+    })
 }
 
 #[cfg(test)]
@@ -1277,6 +1491,16 @@ mod tests {
         assert!(err.to_string().contains("Catalog 'fs'"), "{err}");
     }
 
+    /// Asserts that `message` names no server path: neither the lake's root (in any form)
+    /// nor anything under `/tmp`.
+    fn assert_no_paths(message: &str, root: &Path) {
+        let root = root.to_str().unwrap();
+        assert!(!message.contains(root), "{message}");
+        assert!(!message.contains(root.trim_start_matches('/')), "{message}");
+        assert!(!message.contains("/tmp"), "{message}");
+        assert!(!message.contains("file:"), "{message}");
+    }
+
     #[tokio::test]
     async fn bad_files_fail_only_their_table() {
         let dir = lake().await;
@@ -1290,6 +1514,10 @@ mod tests {
         write(root, "lake/mixed/two.jsonl", "{\"a\":1}\n");
         write(root, "lake/uneven/year=2024/a.csv", "a\n1\n");
         write(root, "lake/uneven/b.csv", "a\n1\n");
+        write(root, "lake/nameless/=1/a.csv", "a\n1\n");
+        write_parquet(root, "lake/conflict/a.parquet", "SELECT 1 AS x").await;
+        write_parquet(root, "lake/conflict/b.parquet", "SELECT 'a' AS x").await;
+        write(root, "lake/half/year=2024/x.parquet", "not parquet either");
         let connector = connector(root);
         let ctx = context(&connector);
 
@@ -1302,14 +1530,45 @@ mod tests {
         }
 
         for (sql, needle) in [
-            ("SELECT * FROM fs.default.ragged", "ragged.csv"),
-            ("SELECT * FROM fs.default.broken", "broken.parquet"),
-            ("SELECT * FROM fs.default.garbage", "garbage.json"),
-            ("SELECT * FROM fs.default.dup", "ambiguous"),
-            ("SELECT * FROM fs.lake.mixed", "mixes file types"),
+            (
+                "SELECT * FROM fs.default.ragged",
+                "Catalog 'fs' (filesystem connector): cannot read table 'default.ragged': the \
+                 file is not valid CSV: Encountered unequal lengths between records on CSV file. \
+                 Expected 2 records, found 3 records at line 3",
+            ),
+            (
+                "SELECT * FROM fs.default.broken",
+                "cannot read table 'default.broken': the file is not valid Parquet",
+            ),
+            (
+                "SELECT * FROM fs.default.garbage",
+                "cannot read table 'default.garbage': the file is not valid JSON: Not valid JSON",
+            ),
+            (
+                "SELECT * FROM fs.default.dup",
+                "table name 'default.dup' is ambiguous: it matches 'dup.csv', 'dup.json'",
+            ),
+            (
+                "SELECT * FROM fs.lake.mixed",
+                "the directory mixes file types: 'one.csv' (CSV) and 'two.jsonl' (JSON)",
+            ),
             (
                 "SELECT * FROM fs.lake.uneven",
-                "inconsistent partition folders",
+                "inconsistent partition folders: 'b.csv' is under [] but 'year=2024/a.csv' is \
+                 under [\"year\"]",
+            ),
+            (
+                "SELECT * FROM fs.lake.nameless",
+                "partition folder '=1' has no column name (in '=1/a.csv')",
+            ),
+            (
+                "SELECT * FROM fs.lake.conflict",
+                "a file of the table cannot be read as Parquet: Arrow error: Schema error: Fail \
+                 to merge schema field 'x'",
+            ),
+            (
+                "SELECT * FROM fs.lake.half",
+                "cannot read table 'lake.half': a file of the table is not valid Parquet",
             ),
         ] {
             let message = match query(&ctx, sql).await {
@@ -1318,15 +1577,8 @@ mod tests {
             };
             assert!(message.contains(needle), "{sql}: {message}");
             assert!(!message.contains('\n'), "{sql}: {message}");
+            assert_no_paths(&message, root);
         }
-        let message = query(&ctx, "SELECT * FROM fs.lake.mixed")
-            .await
-            .unwrap_err()
-            .to_string();
-        assert!(
-            message.contains(&root.join("lake/mixed").display().to_string()),
-            "{message}"
-        );
 
         // The other tables are unaffected.
         assert_eq!(
@@ -1334,6 +1586,133 @@ mod tests {
             3
         );
         assert_eq!(scalar(&ctx, "SELECT count(*) FROM fs.lake.sales").await, 4);
+    }
+
+    #[tokio::test]
+    async fn scan_errors_have_a_message_without_paths() {
+        let dir = lake().await;
+        let root = dir.path();
+        write(root, "default/gone.csv", "x\n1\n");
+        let mut late = String::new();
+        for i in 0..1100 {
+            late.push_str(&format!("{{\"a\":{i}}}\n"));
+        }
+        late.push_str("{oops\n");
+        write(root, "default/late.json", &late);
+        let connector = connector(root);
+        let ctx = context(&connector);
+
+        // A file removed between planning and execution: DataFusion's error names its path,
+        // the message for clients does not.
+        let plan = ctx
+            .sql("SELECT * FROM fs.default.gone")
+            .await
+            .unwrap()
+            .create_physical_plan()
+            .await
+            .unwrap();
+        std::fs::remove_file(root.join("default/gone.csv")).unwrap();
+        let error = datafusion::physical_plan::collect(plan, ctx.task_ctx())
+            .await
+            .unwrap_err();
+        assert!(
+            error.to_string().contains(root.to_str().unwrap()),
+            "{error}"
+        );
+        let message = storage_error::client_message(&error).unwrap();
+        assert_eq!(message, "A data file of the query was not found");
+
+        // A malformed record past the rows read to infer the schema fails the scan.
+        let error = query(&ctx, "SELECT * FROM fs.default.late")
+            .await
+            .unwrap_err();
+        let message = storage_error::client_message(&error).unwrap();
+        assert!(
+            message.starts_with("A data file of the query is not valid JSON: "),
+            "{message}"
+        );
+        assert_no_paths(&message, root);
+    }
+
+    #[tokio::test]
+    async fn parquet_footers_are_checked_before_the_reader_trusts_them() {
+        let dir = lake().await;
+        let root = dir.path();
+        // A footer claiming more metadata than the file holds made the reader panic.
+        let mut lying = b"PAR1 this is not a parquet file ".to_vec();
+        lying.extend_from_slice(&u32::MAX.to_le_bytes());
+        lying.extend_from_slice(b"PAR1");
+        std::fs::write(root.join("default/lying.parquet"), &lying).unwrap();
+        std::fs::write(
+            root.join("default/fil.parquet"),
+            b"PAR1 this is not a parquet file PAR1",
+        )
+        .unwrap();
+        std::fs::write(root.join("default/short.parquet"), b"PAR1PAR1").unwrap();
+        write(root, "lake/parts/a.parquet", "PAR1 garbage PAR1");
+        let connector = connector(root);
+        let ctx = context(&connector);
+        for (table, subject) in [
+            ("default.lying", "the file"),
+            ("default.fil", "the file"),
+            ("default.short", "the file"),
+            ("lake.parts", "a file of the table"),
+        ] {
+            let message = query(&ctx, &format!("SELECT * FROM fs.{table}"))
+                .await
+                .unwrap_err()
+                .to_string();
+            assert!(
+                message.contains(&format!(
+                    "cannot read table '{table}': {subject} is not valid Parquet"
+                )),
+                "{message}"
+            );
+            assert_no_paths(&message, root);
+        }
+        // Valid files pass the check.
+        assert_eq!(
+            scalar(&ctx, "SELECT count(*) FROM fs.default.numbers").await,
+            2
+        );
+    }
+
+    #[test]
+    fn panics_are_described() {
+        let text: Box<dyn std::any::Any + Send> = Box::new("boom");
+        assert_eq!(panic_message(text.as_ref()), "boom");
+        let owned: Box<dyn std::any::Any + Send> = Box::new(String::from("bang"));
+        assert_eq!(panic_message(owned.as_ref()), "bang");
+        let other: Box<dyn std::any::Any + Send> = Box::new(7);
+        assert_eq!(panic_message(other.as_ref()), "(no message)");
+    }
+
+    #[test]
+    fn scrub_removes_the_root_in_every_form() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("a b");
+        std::fs::create_dir(&root).unwrap();
+        let connector = connector(&root);
+        let shared = &connector.catalog.shared;
+        let path = shared.root.to_str().unwrap().to_string();
+        let url = file_url(&shared.root, false).unwrap().as_str().to_string();
+        for text in [
+            format!("Object at location {path}/s/t.csv not found"),
+            format!(
+                "Object at location {}/s/t.csv not found",
+                path.trim_start_matches('/')
+            ),
+            format!("Error reading {url}s/t.csv"),
+            format!("at {}", url.trim_start_matches("file://")),
+            "see /srv/other/place.csv".to_string(),
+        ] {
+            let scrubbed = shared.scrub(&text);
+            assert_no_paths(&scrubbed, &shared.root);
+            assert!(
+                !scrubbed.contains("a b") && !scrubbed.contains("a%20b"),
+                "{scrubbed}"
+            );
+        }
     }
 
     #[tokio::test]

@@ -12,6 +12,7 @@
 pub mod error;
 pub mod filesystem;
 pub mod memory;
+pub mod storage_error;
 pub mod tpch;
 
 use std::fmt::Debug;

@@ -113,6 +113,12 @@ impl From<ArrowError> for EngineError {
 /// Maps a DataFusion error to a Trino code, a message without DataFusion's prefixes, and a
 /// location when DataFusion or the parser knows one.
 pub fn classify(error: &DataFusionError, sql: &str) -> (ErrorCode, String, Option<SqlLocation>) {
+    // Storage failures name files and object-store locations: the client gets a description
+    // without them, the server log the detail.
+    if let Some(message) = vivace_connectors::storage_error::client_message(error) {
+        tracing::warn!("query failed reading stored data: {error}");
+        return (ErrorCode::GENERIC_EXTERNAL, message, None);
+    }
     let mut location = None;
     let mut current = error;
     loop {

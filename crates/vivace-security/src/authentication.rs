@@ -1,5 +1,17 @@
 //! The authentication chain: internal tokens first, then each configured method in order;
 //! the first success wins, and a failure reports every method's message.
+//!
+//! Failed attempts are throttled (see `throttle.rs` for the rules):
+//! - Basic credentials are counted per client address and the user name they carry (before
+//!   user mapping); undecodable ones toward the address's brake only. A success marks the user
+//!   as known at that address, so the brake keeps letting them in.
+//! - Bearer tokens are never refused by the throttle: a valid signature cannot be guessed, so
+//!   checking a token gives an attacker nothing, and refusing valid tokens while an address is
+//!   braked would lock out the very users the brake must spare. The token's subject is not
+//!   used as a key: it is unverified, attacker-chosen text, and counting under it would let
+//!   anyone lock a user out by naming them. Failed tokens count toward the address's brake,
+//!   so a client that sends bad tokens of any kind is slowed like one that sends bad passwords.
+//! - Checks that could not decide (a password service that is down) are not counted.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -13,7 +25,7 @@ use crate::config::{AuthenticationType, SecurityConfig};
 use crate::internal::{INTERNAL_BEARER_HEADER, InternalAuth};
 use crate::jwt::JwtAuthenticator;
 use crate::password::PasswordAuthenticator;
-use crate::throttle::FailureThrottle;
+use crate::throttle::{FailureThrottle, ThrottleLimits};
 use crate::{AuthMethod, Principal, SecurityError, UserMapping};
 
 /// The user name of requests from other nodes.
@@ -50,7 +62,38 @@ enum Verdict {
     /// The request carries no credentials for this method.
     NotApplicable,
     Accepted(Principal),
+    /// The credentials are wrong: a failed attempt.
     Refused(String),
+    /// The method could not decide (its service is unavailable): not counted as a failure.
+    Unavailable(String),
+}
+
+/// Whose attempt a request is, for the failure throttle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Attempt {
+    /// Basic credentials: the user name, `None` when it cannot be read.
+    Password(Option<String>),
+    /// A bearer token.
+    Token,
+    /// Another scheme, which no method checks.
+    Other,
+}
+
+impl Attempt {
+    fn of(authorization: &str) -> Self {
+        if let Some(encoded) = scheme_value(Some(authorization), "Basic") {
+            Attempt::Password(
+                decode_basic(encoded)
+                    .ok()
+                    .map(|(user, _)| user)
+                    .filter(|user| !user.is_empty()),
+            )
+        } else if scheme_value(Some(authorization), "Bearer").is_some() {
+            Attempt::Token
+        } else {
+            Attempt::Other
+        }
+    }
 }
 
 /// Authenticates requests as configured.
@@ -120,7 +163,11 @@ impl Authentication {
                 .shared_secret
                 .as_deref()
                 .map(|secret| InternalAuth::new(secret, node_id)),
-            throttle: FailureThrottle::new(config.failure_limit, config.failure_window),
+            throttle: FailureThrottle::new(ThrottleLimits {
+                per_user: config.failure_limit,
+                per_address: config.failure_limit_per_address,
+                window: config.failure_window,
+            }),
             background,
         })
     }
@@ -131,7 +178,11 @@ impl Authentication {
             methods: vec![],
             allow_insecure_over_http: true,
             internal: None,
-            throttle: FailureThrottle::new(0, std::time::Duration::ZERO),
+            throttle: FailureThrottle::new(ThrottleLimits {
+                per_user: 0,
+                per_address: 0,
+                window: std::time::Duration::ZERO,
+            }),
             background: vec![],
         }
     }
@@ -218,32 +269,47 @@ impl Authentication {
                 challenges,
             });
         };
-        self.throttle
-            .begin(request.client)
-            .map_err(|retry_after| SecurityError::Throttled { retry_after })?;
+        let attempt = Attempt::of(authorization);
+        if let Attempt::Password(user) = &attempt {
+            self.throttle
+                .admit(request.client, user.as_deref())
+                .map_err(|retry_after| SecurityError::Throttled { retry_after })?;
+        }
         let mut messages: Vec<String> = Vec::new();
+        let mut refused = false;
         for method in &self.methods {
-            match method.check(Some(authorization)).await {
-                Verdict::NotApplicable => {}
+            let message = match method.check(Some(authorization)).await {
+                Verdict::NotApplicable => continue,
                 Verdict::Accepted(principal) => {
-                    self.throttle.release(request.client);
+                    if let Attempt::Password(Some(user)) = &attempt {
+                        self.throttle.succeeded(request.client, user);
+                    }
                     return Ok(Some(principal));
                 }
                 Verdict::Refused(message) => {
-                    if !messages.contains(&message) {
-                        messages.push(message);
-                    }
+                    refused = true;
+                    message
                 }
+                Verdict::Unavailable(message) => message,
+            };
+            if !messages.contains(&message) {
+                messages.push(message);
             }
         }
         let message = if messages.is_empty() {
-            self.throttle.release(request.client);
             "Unauthorized".to_string()
         } else {
             let message = messages.join(" | ");
             warn!(client = %request.client, reason = ?message, "authentication failed");
             message
         };
+        if refused {
+            match &attempt {
+                Attempt::Password(user) => self.throttle.failed(request.client, user.as_deref()),
+                Attempt::Token => self.throttle.failed(request.client, None),
+                Attempt::Other => {}
+            }
+        }
         Err(SecurityError::Unauthenticated {
             message,
             challenges,
@@ -282,19 +348,28 @@ impl Method {
                     Err(message) => return Verdict::Refused(message),
                 };
                 let mut failures: Vec<String> = Vec::new();
+                let mut refused = false;
                 for authenticator in authenticators {
                     match authenticator.authenticate(&user, &password).await {
                         Ok(found) => {
                             return mapped(mapping, found.name, found.groups, AuthMethod::Password);
                         }
-                        Err(message) => {
+                        Err(error) => {
+                            refused |= !error.is_unavailable();
+                            let message = error.message().to_string();
                             if !failures.contains(&message) {
                                 failures.push(message);
                             }
                         }
                     }
                 }
-                Verdict::Refused(failures.join(" | "))
+                // A wrong password for one checker counts even when another is down: an
+                // outage must not give guesses against the others for free.
+                if refused || failures.is_empty() {
+                    Verdict::Refused(failures.join(" | "))
+                } else {
+                    Verdict::Unavailable(failures.join(" | "))
+                }
             }
             Method::Jwt {
                 authenticator,
@@ -452,6 +527,248 @@ mod tests {
         assert!(matches!(
             auth.authenticate(&request(&headers, false)).await,
             Err(SecurityError::Internal(_))
+        ));
+    }
+
+    /// A password checker whose service is down.
+    #[derive(Debug)]
+    struct Down;
+
+    #[async_trait::async_trait]
+    impl PasswordAuthenticator for Down {
+        async fn authenticate(
+            &self,
+            _user: &str,
+            _password: &str,
+        ) -> Result<crate::password::PasswordPrincipal, crate::password::PasswordError> {
+            Err(crate::password::PasswordError::unavailable(
+                "Password authentication service is unavailable",
+            ))
+        }
+    }
+
+    const HMAC_SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
+
+    /// A chain with a password file (alice, bob, carol: password `pw`), an HMAC JWT key and
+    /// the given limits; the directory must outlive it.
+    async fn throttled_chain(
+        per_user: u32,
+        per_address: u32,
+        extra: Vec<Arc<dyn PasswordAuthenticator>>,
+    ) -> (tempfile::TempDir, Arc<Authentication>) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("password.db");
+        let hash = bcrypt_hash("pw", 8).unwrap();
+        std::fs::write(&path, format!("alice:{hash}\nbob:{hash}\ncarol:{hash}\n")).unwrap();
+        let key = dir.path().join("jwt.key");
+        std::fs::write(
+            &key,
+            base64::engine::general_purpose::STANDARD.encode(HMAC_SECRET),
+        )
+        .unwrap();
+        let file = FileAuthenticator::new(path, Duration::from_secs(5), 100).unwrap();
+        let mut authenticators: Vec<Arc<dyn PasswordAuthenticator>> = vec![Arc::new(file)];
+        authenticators.extend(extra);
+        let config = SecurityConfig {
+            types: vec![AuthenticationType::Password, AuthenticationType::Jwt],
+            allow_insecure_over_http: false,
+            password_authenticators: authenticators,
+            jwt: Some(crate::jwt::JwtSettings {
+                key_file: key.display().to_string(),
+                required_issuer: None,
+                required_audience: None,
+                principal_field: "sub".to_string(),
+                groups_field: None,
+                clock_skew: Duration::ZERO,
+                require_expiration: false,
+                jwks_refresh_period: Duration::from_secs(900),
+                trust_store: None,
+            }),
+            shared_secret: Some("s".to_string()),
+            failure_limit: per_user,
+            failure_limit_per_address: per_address,
+            ..SecurityConfig::default()
+        };
+        let auth = Authentication::start(config, "node").await.unwrap();
+        (dir, Arc::new(auth))
+    }
+
+    async fn login(
+        auth: &Authentication,
+        headers: &HeaderMap,
+        client: &str,
+    ) -> Result<String, SecurityError> {
+        let request = AuthRequest {
+            headers,
+            secure: true,
+            client: client.parse().unwrap(),
+        };
+        auth.authenticate(&request)
+            .await
+            .map(|principal| principal.unwrap().user)
+    }
+
+    fn bearer(sub: &str, secret: &[u8]) -> HeaderMap {
+        let token = jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            &serde_json::json!({ "sub": sub }),
+            &jsonwebtoken::EncodingKey::from_secret(secret),
+        )
+        .unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            AUTHORIZATION,
+            HeaderValue::from_str(&format!("Bearer {token}")).unwrap(),
+        );
+        headers
+    }
+
+    fn throttled(result: &Result<String, SecurityError>) -> bool {
+        matches!(result, Err(SecurityError::Throttled { .. }))
+    }
+
+    #[tokio::test]
+    async fn wrong_passwords_of_one_user_do_not_lock_out_another() {
+        let (_dir, auth) = throttled_chain(3, 30, vec![]).await;
+        let nat = "10.1.1.1";
+        for _ in 0..3 {
+            let result = login(&auth, &basic("alice", "guess"), nat).await;
+            assert!(
+                matches!(result, Err(SecurityError::Unauthenticated { .. })),
+                "{result:?}"
+            );
+        }
+        assert!(throttled(&login(&auth, &basic("alice", "pw"), nat).await));
+        assert_eq!(login(&auth, &basic("bob", "pw"), nat).await.unwrap(), "bob");
+        assert_eq!(
+            login(&auth, &basic("alice", "pw"), "10.1.1.2")
+                .await
+                .unwrap(),
+            "alice"
+        );
+    }
+
+    #[tokio::test]
+    async fn simultaneous_correct_logins_all_succeed() {
+        let (_dir, auth) = throttled_chain(2, 4, vec![]).await;
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..20 {
+            let auth = Arc::clone(&auth);
+            tasks.spawn(async move { login(&auth, &basic("alice", "pw"), "10.1.1.1").await });
+        }
+        let mut ok = 0;
+        while let Some(result) = tasks.join_next().await {
+            assert_eq!(result.unwrap().unwrap(), "alice");
+            ok += 1;
+        }
+        assert_eq!(ok, 20);
+    }
+
+    #[tokio::test]
+    async fn a_spray_is_braked_but_known_users_and_tokens_get_in() {
+        let (_dir, auth) = throttled_chain(3, 5, vec![]).await;
+        let nat = "10.1.1.1";
+        assert_eq!(login(&auth, &basic("bob", "pw"), nat).await.unwrap(), "bob");
+        for i in 0..5 {
+            let result = login(&auth, &basic(&format!("user{i}"), "guess"), nat).await;
+            assert!(!throttled(&result), "{result:?}");
+        }
+        // Braked: new names get 429, even with a correct password ...
+        let result = login(&auth, &basic("user9", "guess"), nat).await;
+        match result {
+            Err(SecurityError::Throttled { retry_after }) => {
+                assert!(retry_after > Duration::ZERO && retry_after <= Duration::from_secs(60));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(throttled(&login(&auth, &basic("carol", "pw"), nat).await));
+        // ... undecodable credentials too ...
+        let mut garbage = HeaderMap::new();
+        garbage.insert(AUTHORIZATION, HeaderValue::from_static("Basic !!!"));
+        assert!(throttled(&login(&auth, &garbage, nat).await));
+        // ... while bob, who logged in from here before, and valid tokens still get in, and
+        // other addresses are not braked.
+        assert_eq!(login(&auth, &basic("bob", "pw"), nat).await.unwrap(), "bob");
+        assert_eq!(
+            login(&auth, &bearer("dave", HMAC_SECRET), nat)
+                .await
+                .unwrap(),
+            "dave"
+        );
+        assert_eq!(
+            login(&auth, &basic("carol", "pw"), "10.1.1.2")
+                .await
+                .unwrap(),
+            "carol"
+        );
+    }
+
+    #[tokio::test]
+    async fn bad_tokens_count_toward_the_brake_only() {
+        let (_dir, auth) = throttled_chain(2, 4, vec![]).await;
+        let nat = "10.1.1.1";
+        let forged = bearer("alice", b"another-secret-another-secret-xx");
+        for _ in 0..4 {
+            let result = login(&auth, &forged, nat).await;
+            assert!(
+                matches!(result, Err(SecurityError::Unauthenticated { .. })),
+                "{result:?}"
+            );
+        }
+        // Bad tokens are answered 401, never 429, and the subject they name is not locked out
+        // anywhere else; the address is braked for passwords of users unknown there.
+        assert!(matches!(
+            login(&auth, &forged, nat).await,
+            Err(SecurityError::Unauthenticated { .. })
+        ));
+        assert!(throttled(&login(&auth, &basic("alice", "pw"), nat).await));
+        assert_eq!(
+            login(&auth, &basic("alice", "pw"), "10.1.1.2")
+                .await
+                .unwrap(),
+            "alice"
+        );
+        assert_eq!(
+            login(&auth, &bearer("alice", HMAC_SECRET), nat)
+                .await
+                .unwrap(),
+            "alice"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unavailable_checker_is_not_a_failure() {
+        let (_dir, down_only) = {
+            let dir = tempfile::tempdir().unwrap();
+            let config = SecurityConfig {
+                types: vec![AuthenticationType::Password],
+                allow_insecure_over_http: false,
+                password_authenticators: vec![Arc::new(Down)],
+                shared_secret: Some("s".to_string()),
+                failure_limit: 2,
+                failure_limit_per_address: 2,
+                ..SecurityConfig::default()
+            };
+            (dir, Authentication::start(config, "node").await.unwrap())
+        };
+        for _ in 0..5 {
+            let result = login(&down_only, &basic("alice", "pw"), "10.1.1.1").await;
+            match result {
+                Err(SecurityError::Unauthenticated { message, .. }) => {
+                    assert!(message.contains("unavailable"), "{message}");
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        // With a file checker in front, a wrong password still counts while the other is down.
+        let (_dir, auth) = throttled_chain(2, 20, vec![Arc::new(Down)]).await;
+        for _ in 0..2 {
+            assert!(!throttled(
+                &login(&auth, &basic("alice", "guess"), "10.1.1.1").await
+            ));
+        }
+        assert!(throttled(
+            &login(&auth, &basic("alice", "pw"), "10.1.1.1").await
         ));
     }
 }

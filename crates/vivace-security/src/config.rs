@@ -6,10 +6,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use vivace_common::PropertyMap;
+use vivace_common::properties::parse_duration;
 
 use crate::jwt::JwtSettings;
 use crate::password::{self, PasswordAuthenticator};
+use crate::throttle::ADDRESS_LIMIT_FACTOR;
 use crate::{SecurityError, UserMapping};
+
+/// `http-server.authentication.failure-limit` when it is not set.
+const DEFAULT_FAILURE_LIMIT: u32 = 10;
+
+/// The longest `http-server.authentication.failure-window`.
+const MAX_FAILURE_WINDOW: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// One entry of `http-server.authentication.type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,10 +61,17 @@ pub struct SecurityConfig {
     pub jwt_user_mapping: UserMapping,
     /// `internal-communication.shared-secret`.
     pub shared_secret: Option<String>,
-    /// `http-server.authentication.failure-limit`: failures per address per window before
-    /// its attempts are refused (0 turns this off).
+    /// `http-server.authentication.failure-limit`: failed logins per client address and user
+    /// name within the window before that user's attempts from that address are refused
+    /// (default 10; 0 turns this rule off).
     pub failure_limit: u32,
-    /// `http-server.authentication.failure-window`.
+    /// `http-server.authentication.failure-limit-per-address`: failed logins of any users from
+    /// one client address within the window before the address is braked, letting only users
+    /// who logged in from it before through (default ten times `failure-limit`; 0 turns the
+    /// brake off).
+    pub failure_limit_per_address: u32,
+    /// `http-server.authentication.failure-window`: how long failures are remembered
+    /// (default 1m, at most 1d).
     pub failure_window: Duration,
 }
 
@@ -71,6 +86,9 @@ impl std::fmt::Debug for SecurityConfig {
             )
             .field("jwt", &self.jwt)
             .field("shared_secret", &self.shared_secret.as_ref().map(|_| "***"))
+            .field("failure_limit", &self.failure_limit)
+            .field("failure_limit_per_address", &self.failure_limit_per_address)
+            .field("failure_window", &self.failure_window)
             .finish_non_exhaustive()
     }
 }
@@ -85,7 +103,8 @@ impl Default for SecurityConfig {
             jwt: None,
             jwt_user_mapping: UserMapping::Identity,
             shared_secret: None,
-            failure_limit: 10,
+            failure_limit: DEFAULT_FAILURE_LIMIT,
+            failure_limit_per_address: DEFAULT_FAILURE_LIMIT * ADDRESS_LIMIT_FACTOR,
             failure_window: Duration::from_secs(60),
         }
     }
@@ -104,6 +123,48 @@ fn take_user_mapping(props: &mut PropertyMap, kind: &str) -> Result<UserMapping,
         (Some(mapping), None) | (None, Some(mapping)) => Ok(mapping),
         (None, None) => Ok(UserMapping::Identity),
     }
+}
+
+/// The failure throttle's properties, checked together.
+fn take_throttle(
+    props: &mut PropertyMap,
+    config: &mut SecurityConfig,
+) -> Result<(), SecurityError> {
+    const LIMIT: &str = "http-server.authentication.failure-limit";
+    const PER_ADDRESS: &str = "http-server.authentication.failure-limit-per-address";
+    const WINDOW: &str = "http-server.authentication.failure-window";
+    if let Some(limit) = props.take_parsed(LIMIT)? {
+        config.failure_limit = limit;
+    }
+    config.failure_limit_per_address = match props.take_parsed::<u32>(PER_ADDRESS)? {
+        Some(limit) => {
+            if limit != 0 && config.failure_limit != 0 && limit < config.failure_limit {
+                return Err(SecurityError::config(format!(
+                    "{}: {PER_ADDRESS} ({limit}) must not be lower than {LIMIT} ({}), or 0 to turn the per-address brake off",
+                    props.source_name(),
+                    config.failure_limit
+                )));
+            }
+            limit
+        }
+        None => config.failure_limit.saturating_mul(ADDRESS_LIMIT_FACTOR),
+    };
+    if let Some(window) = props.take_with(WINDOW, |text| {
+        let window = parse_duration(text)?;
+        if window.is_zero() {
+            Err(
+                "the window must be longer than 0s (set the limits to 0 to turn throttling off)"
+                    .to_string(),
+            )
+        } else if window > MAX_FAILURE_WINDOW {
+            Err("the window must not be longer than 1d".to_string())
+        } else {
+            Ok(window)
+        }
+    })? {
+        config.failure_window = window;
+    }
+    Ok(())
 }
 
 impl SecurityConfig {
@@ -133,12 +194,7 @@ impl SecurityConfig {
         config.shared_secret = props
             .take_string("internal-communication.shared-secret")
             .filter(|s| !s.is_empty());
-        if let Some(limit) = props.take_parsed("http-server.authentication.failure-limit")? {
-            config.failure_limit = limit;
-        }
-        if let Some(window) = props.take_duration("http-server.authentication.failure-window")? {
-            config.failure_window = window;
-        }
+        take_throttle(props, &mut config)?;
 
         if enabled && config.shared_secret.is_none() {
             return Err(SecurityError::config(format!(
@@ -215,5 +271,83 @@ impl SecurityConfig {
     /// Whether any client authentication is configured.
     pub fn is_enabled(&self) -> bool {
         !self.types.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn take(text: &str) -> Result<SecurityConfig, SecurityError> {
+        let mut props = PropertyMap::parse(Path::new("config.properties"), text, &|_| None)?;
+        SecurityConfig::take_properties(&mut props, None)
+    }
+
+    #[test]
+    fn throttle_defaults_and_properties() {
+        let config = take("").unwrap();
+        assert_eq!(config.failure_limit, 10);
+        assert_eq!(config.failure_limit_per_address, 100);
+        assert_eq!(config.failure_window, Duration::from_secs(60));
+
+        let config = take("http-server.authentication.failure-limit=4\n").unwrap();
+        assert_eq!(config.failure_limit_per_address, 40);
+        let config = take(
+            "http-server.authentication.failure-limit=4\n\
+             http-server.authentication.failure-limit-per-address=15\n\
+             http-server.authentication.failure-window=5m\n",
+        )
+        .unwrap();
+        assert_eq!(
+            (
+                config.failure_limit,
+                config.failure_limit_per_address,
+                config.failure_window
+            ),
+            (4, 15, Duration::from_secs(300))
+        );
+        let config = take("http-server.authentication.failure-limit=0\n").unwrap();
+        assert_eq!(config.failure_limit_per_address, 0);
+        let config = take(
+            "http-server.authentication.failure-limit=0\n\
+             http-server.authentication.failure-limit-per-address=50\n",
+        )
+        .unwrap();
+        assert_eq!(config.failure_limit_per_address, 50);
+    }
+
+    #[test]
+    fn throttle_properties_are_validated() {
+        for (text, needle) in [
+            (
+                "http-server.authentication.failure-limit=-1\n",
+                "failure-limit",
+            ),
+            (
+                "http-server.authentication.failure-limit-per-address=x\n",
+                "failure-limit-per-address",
+            ),
+            (
+                "http-server.authentication.failure-limit=10\n\
+                 http-server.authentication.failure-limit-per-address=5\n",
+                "must not be lower than",
+            ),
+            (
+                "http-server.authentication.failure-window=0s\n",
+                "longer than 0s",
+            ),
+            (
+                "http-server.authentication.failure-window=2d\n",
+                "not be longer than 1d",
+            ),
+            (
+                "http-server.authentication.failure-window=soon\n",
+                "failure-window",
+            ),
+        ] {
+            let message = take(text).unwrap_err().to_string();
+            assert!(message.contains(needle), "{text}: {message}");
+            assert!(message.contains("config.properties"), "{text}: {message}");
+        }
     }
 }

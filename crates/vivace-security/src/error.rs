@@ -32,7 +32,8 @@ pub enum SecurityError {
     /// The request is authenticated but asks for something the principal may not do: 403.
     #[error("Access Denied: {0}")]
     Forbidden(String),
-    /// Too many recent failures from this client address: HTTP 429.
+    /// Too many recent failures for this user from this client address, or of any users from
+    /// it while the user is not known there: HTTP 429 with `Retry-After`.
     #[error("Too many failed authentication attempts; retry in {} s", .retry_after.as_secs().max(1))]
     Throttled {
         /// When the client may try again.

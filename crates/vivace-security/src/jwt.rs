@@ -477,7 +477,11 @@ fn describe_error(kind: &ErrorKind) -> String {
         | ErrorKind::Base64(_)
         | ErrorKind::Json(_)
         | ErrorKind::Utf8(_) => "Malformed JWT".to_string(),
-        other => format!("Invalid JWT: {other:?}"),
+        // Key and crypto-library failures: the detail is for the server log only.
+        other => {
+            tracing::debug!("JWT refused: {other:?}");
+            "Invalid JWT".to_string()
+        }
     }
 }
 
@@ -594,6 +598,14 @@ mod tests {
                 .unwrap_err()
                 .contains("Malformed")
         );
+    }
+
+    #[test]
+    fn low_level_failures_are_not_shown_to_clients() {
+        let kind = ErrorKind::InvalidRsaKey("modulus at /etc/keys/rsa.pem is too short".into());
+        assert_eq!(describe_error(&kind), "Invalid JWT");
+        assert_eq!(describe_error(&ErrorKind::InvalidKeyFormat), "Invalid JWT");
+        assert_eq!(describe_error(&ErrorKind::ExpiredSignature), "JWT expired");
     }
 
     #[test]

@@ -12,7 +12,7 @@ use tracing::{info, warn};
 use vivace_common::PropertyMap;
 
 use super::hash::PasswordHash;
-use super::{PasswordAuthenticator, PasswordPrincipal};
+use super::{PasswordAuthenticator, PasswordError, PasswordPrincipal};
 use crate::SecurityError;
 use crate::cache::CredentialCache;
 use crate::file_version::{FileVersion, file_version};
@@ -138,7 +138,11 @@ fn load(path: &Path) -> Result<(HashMap<String, PasswordHash>, FileVersion), Str
 
 #[async_trait]
 impl PasswordAuthenticator for FileAuthenticator {
-    async fn authenticate(&self, user: &str, password: &str) -> Result<PasswordPrincipal, String> {
+    async fn authenticate(
+        &self,
+        user: &str,
+        password: &str,
+    ) -> Result<PasswordPrincipal, PasswordError> {
         let users = self.users();
         let key = CredentialCache::<bool>::key(user, password);
         let valid = match self.cache.get(&key) {
@@ -170,7 +174,7 @@ impl PasswordAuthenticator for FileAuthenticator {
                 groups: vec![],
             })
         } else {
-            Err("Access Denied: Invalid credentials".to_string())
+            Err(PasswordError::refused("Access Denied: Invalid credentials"))
         }
     }
 }

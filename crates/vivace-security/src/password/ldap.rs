@@ -10,7 +10,7 @@ use ldap3::{LdapConnAsync, LdapConnSettings, Scope, SearchEntry};
 use tracing::{debug, warn};
 use vivace_common::PropertyMap;
 
-use super::{PasswordAuthenticator, PasswordPrincipal};
+use super::{PasswordAuthenticator, PasswordError, PasswordPrincipal};
 use crate::SecurityError;
 use crate::cache::CredentialCache;
 use crate::tls;
@@ -126,7 +126,7 @@ impl LdapAuthenticator {
         })
     }
 
-    async fn check(&self, user: &str, password: &str) -> Result<(), String> {
+    async fn check(&self, user: &str, password: &str) -> Result<(), PasswordError> {
         let (conn, mut ldap) = LdapConnAsync::with_settings(self.settings.clone(), &self.url)
             .await
             .map_err(|e| unavailable(format!("cannot connect to {}: {e}", self.url)))?;
@@ -141,8 +141,8 @@ impl LdapAuthenticator {
         ldap: &mut ldap3::Ldap,
         user: &str,
         password: &str,
-    ) -> Result<(), String> {
-        let invalid = || "Access Denied: Invalid credentials".to_string();
+    ) -> Result<(), PasswordError> {
+        let invalid = || PasswordError::refused("Access Denied: Invalid credentials");
         if let Some((service_dn, service_password)) = &self.service_account {
             ldap.simple_bind(service_dn, service_password)
                 .await
@@ -193,9 +193,9 @@ impl LdapAuthenticator {
         if self.group_auth_pattern.is_some()
             && self.search_group_members(ldap, user).await?.is_empty()
         {
-            return Err(format!(
+            return Err(PasswordError::refused(format!(
                 "Access Denied: User [{user}] not a member of an authorized group"
-            ));
+            )));
         }
         Ok(())
     }
@@ -205,7 +205,7 @@ impl LdapAuthenticator {
         &self,
         ldap: &mut ldap3::Ldap,
         user: &str,
-    ) -> Result<Vec<String>, String> {
+    ) -> Result<Vec<String>, PasswordError> {
         let (Some(base), Some(pattern)) = (&self.user_base_dn, &self.group_auth_pattern) else {
             return Ok(vec![]);
         };
@@ -223,19 +223,25 @@ impl LdapAuthenticator {
 }
 
 /// Logs why the directory could not be used; the client only learns that it is unavailable.
-fn unavailable(detail: String) -> String {
+fn unavailable(detail: String) -> PasswordError {
     warn!("LDAP authentication unavailable: {detail}");
-    "Password authentication service is unavailable".to_string()
+    PasswordError::unavailable("Password authentication service is unavailable")
 }
 
 #[async_trait]
 impl PasswordAuthenticator for LdapAuthenticator {
-    async fn authenticate(&self, user: &str, password: &str) -> Result<PasswordPrincipal, String> {
+    async fn authenticate(
+        &self,
+        user: &str,
+        password: &str,
+    ) -> Result<PasswordPrincipal, PasswordError> {
         if user.contains(SPECIAL_CHARACTERS) {
-            return Err("Access Denied: Username contains a special LDAP character".to_string());
+            return Err(PasswordError::refused(
+                "Access Denied: Username contains a special LDAP character",
+            ));
         }
         if password.is_empty() {
-            return Err("Access Denied: Invalid credentials".to_string());
+            return Err(PasswordError::refused("Access Denied: Invalid credentials"));
         }
         let key = CredentialCache::<PasswordPrincipal>::key(user, password);
         if let Some(principal) = self.cache.get(&key) {

@@ -29,12 +29,53 @@ pub struct PasswordPrincipal {
     pub groups: Vec<String>,
 }
 
+/// Why a password check did not accept the credentials. The message is for the client: it
+/// never contains the password, nor addresses or paths of the server's own services.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct PasswordError {
+    message: String,
+    unavailable: bool,
+}
+
+impl PasswordError {
+    /// The credentials are wrong, or the user may not log in: a failed attempt.
+    pub fn refused(message: impl Into<String>) -> Self {
+        PasswordError {
+            message: message.into(),
+            unavailable: false,
+        }
+    }
+
+    /// The checker could not decide (its directory or service is down or slow): not a failed
+    /// attempt of the client's, so it is not counted by the failure throttle.
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        PasswordError {
+            message: message.into(),
+            unavailable: true,
+        }
+    }
+
+    /// The message for the client.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// Whether the checker could not decide.
+    pub fn is_unavailable(&self) -> bool {
+        self.unavailable
+    }
+}
+
 /// Checks a user's password.
 #[async_trait]
 pub trait PasswordAuthenticator: Send + Sync + Debug {
-    /// `Ok` with the principal when the password is right; `Err` with the message for the
-    /// client (never containing the password) otherwise.
-    async fn authenticate(&self, user: &str, password: &str) -> Result<PasswordPrincipal, String>;
+    /// `Ok` with the principal when the password is right; otherwise why not.
+    async fn authenticate(
+        &self,
+        user: &str,
+        password: &str,
+    ) -> Result<PasswordPrincipal, PasswordError>;
 }
 
 /// Builds the authenticator one properties file describes; every key must be used.

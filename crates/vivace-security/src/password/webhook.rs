@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use tracing::warn;
 use vivace_common::PropertyMap;
 
-use super::{PasswordAuthenticator, PasswordPrincipal};
+use super::{PasswordAuthenticator, PasswordError, PasswordPrincipal};
 use crate::SecurityError;
 use crate::cache::CredentialCache;
 
@@ -82,14 +82,20 @@ impl WebhookAuthenticator {
 
 #[async_trait]
 impl PasswordAuthenticator for WebhookAuthenticator {
-    async fn authenticate(&self, user: &str, password: &str) -> Result<PasswordPrincipal, String> {
+    async fn authenticate(
+        &self,
+        user: &str,
+        password: &str,
+    ) -> Result<PasswordPrincipal, PasswordError> {
         let key = CredentialCache::<PasswordPrincipal>::key(user, password);
         if let Some(principal) = self.cache.get(&key) {
             return Ok(principal);
         }
         let unavailable = |reason: String| {
             warn!(url = %self.url, "password authentication service unavailable: {reason}");
-            format!("Password authentication service is unavailable: {reason}")
+            PasswordError::unavailable(format!(
+                "Password authentication service is unavailable: {reason}"
+            ))
         };
         let response = self
             .client
@@ -123,12 +129,12 @@ impl PasswordAuthenticator for WebhookAuthenticator {
                 self.cache.insert(key, principal.clone());
                 Ok(principal)
             }
-            401 | 403 => Err(format!(
+            401 | 403 => Err(PasswordError::refused(format!(
                 "Access Denied: {}",
                 reply
                     .message
                     .unwrap_or_else(|| "Invalid credentials".to_string())
-            )),
+            ))),
             other => Err(unavailable(format!("HTTP status {other}"))),
         }
     }
