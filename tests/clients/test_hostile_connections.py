@@ -39,14 +39,7 @@ LEGIT = "127.0.0.3"
 THIS_HOST = "127.0.0.1"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def own_trust_store():
-    """requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override a session's ``verify``; these
-    tests trust only the generated CA."""
-    with pytest.MonkeyPatch.context() as patch:
-        for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
-            patch.delenv(name, raising=False)
-        yield
+pytestmark = pytest.mark.usefixtures("trust_only_generated_ca")
 
 
 @pytest.fixture(scope="module")

@@ -27,13 +27,7 @@ PASSWORDS = {"alice": "alice-pw", "bob": "bob-pw", "carol": "carol-pw"}
 TIMEOUT = 30
 
 
-@pytest.fixture(scope="module", autouse=True)
-def own_trust_store():
-    """Only the generated CA is trusted (REQUESTS_CA_BUNDLE would override ``verify=``)."""
-    with pytest.MonkeyPatch.context() as patch:
-        for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
-            patch.delenv(name, raising=False)
-        yield
+pytestmark = pytest.mark.usefixtures("trust_only_generated_ca")
 
 
 @pytest.fixture(scope="module")

@@ -56,14 +56,7 @@ def claims(sub: str = "jwtuser", **extra):
     return base
 
 
-@pytest.fixture(scope="module", autouse=True)
-def own_trust_store():
-    """requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override a session's ``verify`` (which is
-    how the trino client passes ``verify=``); these tests trust only the generated CA."""
-    with pytest.MonkeyPatch.context() as patch:
-        for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
-            patch.delenv(name, raising=False)
-        yield
+pytestmark = pytest.mark.usefixtures("trust_only_generated_ca")
 
 
 # ---------------------------------------------------------------------------------------------
