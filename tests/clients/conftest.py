@@ -173,3 +173,14 @@ def trust_only_generated_ca() -> Iterator[None]:
         for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
             patch.delenv(name, raising=False)
         yield
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory):
+    """A CA and a server certificate for localhost and 127.0.0.1, from ``vivace gen-cert``."""
+    from secured_server import run_vivace
+
+    out = tmp_path_factory.mktemp("pki")
+    result = run_vivace("gen-cert", "--host", "localhost", "--host", "127.0.0.1", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    return out

@@ -126,3 +126,10 @@ def failed_startup(directory: Path, config: Dict[str, str], files: Optional[Dict
 
 def hostnames() -> List[str]:
     return ["localhost", "127.0.0.1"]
+
+
+def password_line(user: str, password: str) -> str:
+    """A bcrypt password-file line from ``vivace hash-password``."""
+    result = run_vivace("hash-password", "--user", user, "--cost", "8", input_text=password + "\n")
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()

@@ -26,7 +26,7 @@ import requests
 import trino
 from trino.auth import BasicAuthentication
 
-from secured_server import VivaceProcess, failed_startup, run_vivace
+from secured_server import VivaceProcess, failed_startup, password_line
 from support import HTTP_TIMEOUT
 
 SHARED_SECRET = "hostile-connections-secret-" + "y" * 24
@@ -40,14 +40,6 @@ THIS_HOST = "127.0.0.1"
 
 
 pytestmark = pytest.mark.usefixtures("trust_only_generated_ca")
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("pki")
-    result = run_vivace("gen-cert", "--host", "localhost", "--host", "127.0.0.1", "--out", str(out))
-    assert result.returncode == 0, result.stderr
-    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -341,12 +333,6 @@ def declared_too_large(port: int) -> Tuple[int, Dict[str, str], bytes]:
 # ---------------------------------------------------------------------------------------------
 # Connection caps: per address, total, the reserve for this host, health and internal requests
 # ---------------------------------------------------------------------------------------------
-
-
-def password_line(user: str, password: str) -> str:
-    result = run_vivace("hash-password", "--user", user, "--cost", "8", input_text=password + "\n")
-    assert result.returncode == 0, result.stderr
-    return result.stdout.strip()
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ import requests
 import trino
 from trino.auth import BasicAuthentication
 
-from secured_server import VivaceProcess, run_vivace
+from secured_server import VivaceProcess, password_line
 from security_support import generate_hmac_secret, make_token
 
 SHARED_SECRET = "shared-secret-for-hostile-logins-" + "x" * 16
@@ -31,21 +31,8 @@ pytestmark = pytest.mark.usefixtures("trust_only_generated_ca")
 
 
 @pytest.fixture(scope="module")
-def pki(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("pki")
-    result = run_vivace("gen-cert", "--host", "localhost", "--host", "127.0.0.1", "--out", str(out))
-    assert result.returncode == 0, result.stderr
-    return out
-
-
-@pytest.fixture(scope="module")
 def password_db() -> str:
-    lines = []
-    for user, password in PASSWORDS.items():
-        result = run_vivace("hash-password", "--user", user, "--cost", "8", input_text=password + "\n")
-        assert result.returncode == 0, result.stderr
-        lines.append(result.stdout.strip())
-    return "\n".join(lines) + "\n"
+    return "".join(password_line(user, password) + "\n" for user, password in PASSWORDS.items())
 
 
 def start_server(directory: Path, pki: Path, password_db: str, config: Dict[str, str],

@@ -18,7 +18,7 @@ import requests
 import trino
 from trino.auth import BasicAuthentication
 
-from secured_server import VivaceProcess, run_vivace
+from secured_server import VivaceProcess, password_line
 
 pytestmark = pytest.mark.usefixtures("trust_only_generated_ca")
 
@@ -26,20 +26,6 @@ PASSWORDS = {"mallory": "mallory-pw", "victim": "victim-pw"}
 # Latency a legitimate SELECT 1 must stay under while an attack runs (normally ~10 ms; the
 # bound is loose so that a busy CI machine does not fail it).
 PROMPT = 5.0
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("pki")
-    result = run_vivace("gen-cert", "--host", "localhost", "--host", "127.0.0.1", "--out", str(out))
-    assert result.returncode == 0, result.stderr
-    return out
-
-
-def password_line(user: str, password: str) -> str:
-    result = run_vivace("hash-password", "--user", user, "--cost", "8", input_text=password + "\n")
-    assert result.returncode == 0, result.stderr
-    return result.stdout.strip()
 
 
 @pytest.fixture(scope="module")
