@@ -148,11 +148,11 @@ def test_disconnected_worker_is_inactive_and_rejoins(cluster: Cluster, client: C
         assert client.query("SELECT count(*) FROM tpch.sf1.orders") == [[1500000]]
     finally:
         docker("network", "connect", network, victim)
+        docker("rm", "-f", squatter.stdout.strip(), check=False)
     new_address = address_on(cluster, victim, network)
     client.wait_workers([cluster.hostname(c) for c in workers(cluster)], timeout=90)
     uri = {n["node_id"]: n["http_uri"] for n in client.nodes()}[name]
     assert uri == f"http://{new_address}:8080", (uri, old_address, new_address)
-    docker("rm", "-f", squatter.stdout.strip(), check=False)
     assert client.query("SELECT count(*) FROM tpch.sf1.orders") == [[1500000]]
 
 

@@ -24,6 +24,32 @@ pub use membership::{Membership, NodeState};
 
 use vivace_security::{INTERNAL_BEARER_HEADER, InternalAuth};
 
+/// The response header in which a node answering a signed `GET /v1/info/state` names itself.
+pub const NODE_ID_HEADER: &str = "x-vivace-node-id";
+
+/// Asks the node expected at `uri` for its state (`GET /v1/info/state`). With a shared secret
+/// the answer counts only when it names `node_id`: an address can pass to another process
+/// (a container restarted elsewhere, a stranger on the network), and that process is not the
+/// member. `None` when nothing, or not that member, answers.
+async fn member_state(
+    client: &reqwest::Client,
+    internal: Option<&InternalAuth>,
+    uri: &str,
+    node_id: &str,
+) -> Option<String> {
+    let response = signed(client.get(format!("{uri}/v1/info/state")), internal)
+        .send()
+        .await
+        .ok()?;
+    if internal.is_some() {
+        let answered_by = response.headers().get(NODE_ID_HEADER)?.to_str().ok()?;
+        if answered_by != node_id {
+            return None;
+        }
+    }
+    response.json().await.ok()
+}
+
 /// Adds this node's internal token to a request to another node, when a secret is set.
 fn signed(
     request: reqwest::RequestBuilder,

@@ -124,7 +124,7 @@ impl Membership {
         }
         let known_at = self.nodes.read().get(node_id).map(|e| e.uri.clone());
         if known_at.as_deref() != Some(uri.as_str()) {
-            self.call_back(&uri).await?;
+            self.call_back(node_id, &uri).await?;
         }
         let mut nodes = self.nodes.write();
         let entry = nodes.entry(node_id.to_string()).or_insert_with(|| {
@@ -145,8 +145,8 @@ impl Membership {
         Ok(())
     }
 
-    /// Checks the announced address answers as a node of this environment.
-    async fn call_back(&self, uri: &str) -> Result<(), ClusterError> {
+    /// Checks the announced address answers as the announcing node, of this environment.
+    async fn call_back(&self, node_id: &str, uri: &str) -> Result<(), ClusterError> {
         let unreachable = |reason: String| ClusterError::Unreachable {
             uri: uri.to_string(),
             reason,
@@ -167,10 +167,18 @@ impl Membership {
             .await
             .map_err(|e| unreachable(format!("GET /v1/info is not JSON: {}", e.without_url())))?;
         match info.get("environment").and_then(|e| e.as_str()) {
-            Some(environment) if environment == self.config.environment => Ok(()),
-            other => Err(unreachable(format!(
-                "the node there reports environment {other:?}, expected {}",
-                self.config.environment
+            Some(environment) if environment == self.config.environment => {}
+            other => {
+                return Err(unreachable(format!(
+                    "the node there reports environment {other:?}, expected {}",
+                    self.config.environment
+                )));
+            }
+        }
+        match crate::member_state(&self.client, self.internal.as_deref(), uri, node_id).await {
+            Some(_) => Ok(()),
+            None => Err(unreachable(format!(
+                "the node there does not answer as node {node_id} of this cluster"
             ))),
         }
     }
@@ -221,12 +229,8 @@ impl Membership {
                 .max(Duration::from_millis(500))
                 * 2;
             let state = tokio::time::timeout(timeout, async {
-                let response = self
-                    .request(&format!("{uri}/v1/info/state"))
-                    .send()
-                    .await
-                    .ok()?;
-                let text: String = response.json().await.ok()?;
+                let text =
+                    crate::member_state(&self.client, self.internal.as_deref(), &uri, &id).await?;
                 NodeState::parse(&text)
             })
             .await

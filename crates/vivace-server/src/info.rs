@@ -70,16 +70,31 @@ pub(crate) async fn put_state(
 }
 
 /// `GET /v1/info/state`: `"ACTIVE"`, then `"DRAINING"` on a worker or `"SHUTTING_DOWN"` on a
-/// coordinator once it drains.
-pub(crate) async fn state(State(app): State<Arc<AppState>>) -> Json<&'static str> {
-    Json(if !app.is_shutting_down() {
+/// coordinator once it drains. A request signed by another node of the cluster also gets
+/// this node's id in [`NODE_ID_HEADER`], so a node probing an address learns whether the
+/// member it expects still answers there (a restarted container may hand its address to
+/// another process).
+pub(crate) async fn state(State(app): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    let state = if !app.is_shutting_down() {
         "ACTIVE"
     } else if app.service.node().coordinator {
         "SHUTTING_DOWN"
     } else {
         "DRAINING"
-    })
+    };
+    let mut response = Json(state).into_response();
+    let member = matches!(
+        app.authentication.authenticate_internal(&headers),
+        Ok(Some(_))
+    );
+    if member && let Ok(node_id) = axum::http::HeaderValue::from_str(&app.service.node().node_id) {
+        response.headers_mut().insert(NODE_ID_HEADER, node_id);
+    }
+    response
 }
+
+/// The response header naming the node that answered a signed `GET /v1/info/state`.
+pub(crate) const NODE_ID_HEADER: &str = vivace_cluster::NODE_ID_HEADER;
 
 /// `GET /v1/info/coordinator`: 200 on a coordinator, 404 elsewhere.
 pub(crate) async fn coordinator(State(app): State<Arc<AppState>>) -> StatusCode {

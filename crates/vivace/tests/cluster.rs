@@ -1,6 +1,6 @@
 //! Membership with real processes on 127.0.0.x: workers announce to the coordinator, nodes with
 //! the wrong shared secret or environment are refused, a worker without one does not start,
-//! dead nodes become INACTIVE and expire, workers leave on SIGTERM and come back after a
+//! dead nodes become INACTIVE and expire (also when a stranger takes their address), workers leave on SIGTERM and come back after a
 //! coordinator restart.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
@@ -79,9 +79,17 @@ async fn workers_join_are_checked_fail_and_leave() {
         .expect_err("worker ran a query");
     assert!(error.to_string().contains("worker"), "{error}");
 
-    // A killed worker turns INACTIVE, then expires.
+    // A killed worker turns INACTIVE, then expires, even when another process takes its
+    // address at once: that process answers, but not as the member.
     second.child.kill().expect("kill");
     let _ = second.child.wait();
+    let second_port: u16 = second
+        .url
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("worker port");
+    let _stranger = Node::start(dir.path(), "stranger", "127.0.0.3", second_port, &[]);
     wait_for_nodes(
         &coordinator,
         &[

@@ -152,16 +152,16 @@ impl Shared {
         builder.build()
     }
 
-    /// Whether a node still answers as ACTIVE.
-    async fn answers(&self, uri: &str) -> bool {
-        let request = crate::signed(
-            self.probe.get(format!("{uri}/v1/info/state")),
+    /// Whether a node still answers as ACTIVE at its address.
+    async fn answers(&self, node: &RemoteNode) -> bool {
+        let state = crate::member_state(
+            &self.probe,
             self.internal.as_deref(),
-        );
-        let Ok(response) = request.send().await else {
-            return false;
-        };
-        matches!(response.json::<String>().await, Ok(state) if state == "ACTIVE")
+            &node.http_uri,
+            &node.node_id,
+        )
+        .await;
+        state.as_deref() == Some("ACTIVE")
     }
 }
 
@@ -225,7 +225,7 @@ impl DistributedQuery for ClusterQuery {
     async fn may_retry(&mut self, error: &EngineError) -> bool {
         let shared = &self.shared;
         let checks = self.used.iter().map(|node| async move {
-            let alive = shared.answers(&node.http_uri).await;
+            let alive = shared.answers(node).await;
             (node.node_id.clone(), alive)
         });
         let mut lost = false;
