@@ -128,3 +128,16 @@ def test_the_server_log_keeps_the_detail(server, lake):
     log = server.log()
     assert "cannot read table" in log
     assert str(lake.resolve() / "tenant_a" / "broken.parquet") in log
+
+
+@pytest.mark.parametrize("explain", ["EXPLAIN", "EXPLAIN (TYPE DISTRIBUTED)", "EXPLAIN ANALYZE",
+                                     "EXPLAIN (TYPE IO, FORMAT JSON)"])
+def test_plans_show_the_catalog_not_the_lake(server, lake, explain):
+    with trino.dbapi.connect(host="127.0.0.1", port=server.http_port, user="tenant_a",
+                             catalog="lake", schema="tenant_a", request_timeout=30) as conn:
+        cursor = conn.cursor()
+        cursor.execute(f"{explain} SELECT sum(a) FROM good")
+        plan = "\n".join(str(row[0]) for row in cursor.fetchall())
+    assert_no_lake_path(plan, lake)
+    if explain != "EXPLAIN (TYPE IO, FORMAT JSON)":
+        assert "lake:/tenant_a/good.csv" in plan, plan

@@ -14,6 +14,15 @@ pub enum ConnectorError {
     /// The data source failed (a file that cannot be read, ...).
     #[error("{0}")]
     External(String),
+    /// A failure with its own Trino code (a connector's error code, such as the memory
+    /// connector's `MEMORY_LIMIT_EXCEEDED`).
+    #[error("{message}")]
+    Coded {
+        /// The code reported to clients.
+        code: ErrorCode,
+        /// The message reported to clients.
+        message: String,
+    },
 }
 
 impl ConnectorError {
@@ -23,6 +32,7 @@ impl ConnectorError {
             ConnectorError::Config(_) => ErrorCode::GENERIC_USER_ERROR,
             ConnectorError::NotSupported(_) => ErrorCode::NOT_SUPPORTED,
             ConnectorError::External(_) => ErrorCode::GENERIC_EXTERNAL,
+            ConnectorError::Coded { code, .. } => *code,
         }
     }
 }

@@ -150,6 +150,10 @@ impl Connector for FilesystemConnector {
     fn catalog(&self) -> Arc<dyn CatalogProvider> {
         Arc::clone(&self.catalog) as Arc<dyn CatalogProvider>
     }
+
+    fn private_locations(&self) -> Vec<String> {
+        vec![self.catalog.shared.root.to_string_lossy().into_owned()]
+    }
 }
 
 /// Checks that `path` is a readable directory and returns it canonicalised.

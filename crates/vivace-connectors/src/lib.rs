@@ -55,6 +55,12 @@ pub trait Connector: Send + Sync + Debug {
     /// The catalog's schemas and tables, as DataFusion sees them. Called once per query plan;
     /// implementations return a cheap handle onto shared state.
     fn catalog(&self) -> Arc<dyn CatalogProvider>;
+
+    /// Server locations (directories, addresses) that this connector's plans may print, which
+    /// clients must not see: `EXPLAIN` shows each as `<catalog>:/` instead.
+    fn private_locations(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// Rows and bytes read by connector scans that DataFusion does not measure itself (generated

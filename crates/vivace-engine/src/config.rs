@@ -3,7 +3,10 @@
 
 use std::time::Duration;
 
+use vivace_common::properties::format_data_size;
 use vivace_common::{PropertiesError, PropertyMap};
+
+use crate::memory::LowMemoryKillerPolicy;
 
 use crate::sql_limits::{
     MAX_EXPRESSION_DEPTH, MAX_MAX_LENGTH, MAX_NESTING_DEPTH, MAX_SUBQUERY_DEPTH, SqlLimits,
@@ -22,6 +25,11 @@ pub struct EngineConfig {
     pub query_max_memory: u64,
     /// `query.max-memory-per-node`: memory a query may use on one node.
     pub query_max_memory_per_node: u64,
+    /// `memory.node-pool-size`: memory all queries of a node may reserve together (Trino
+    /// derives it from the JVM heap less `memory.heap-headroom-per-node`).
+    pub node_pool_size: u64,
+    /// `query.low-memory-killer.policy`: what happens when the node pool runs out.
+    pub low_memory_killer_policy: LowMemoryKillerPolicy,
     /// `query.max-execution-time`.
     pub query_max_execution_time: Duration,
     /// `query.max-run-time`.
@@ -59,13 +67,15 @@ pub enum RetryPolicy {
 impl Default for EngineConfig {
     fn default() -> Self {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let per_node = physical_memory_bytes().map_or(2 << 30, |m| m * 3 / 10);
+        let memory = physical_memory_bytes().unwrap_or(8 << 30);
         EngineConfig {
             environment: "vivace".to_string(),
             node_id: "vivace-node".to_string(),
             coordinator: true,
             query_max_memory: 20 << 30,
-            query_max_memory_per_node: per_node,
+            query_max_memory_per_node: memory * 3 / 10,
+            node_pool_size: memory * 7 / 10,
+            low_memory_killer_policy: LowMemoryKillerPolicy::TotalReservationOnBlockedNodes,
             query_max_execution_time: Duration::from_secs(100 * 24 * 3600),
             query_max_run_time: Duration::from_secs(100 * 24 * 3600),
             query_max_planning_time: Duration::from_secs(600),
@@ -92,8 +102,34 @@ impl EngineConfig {
         if let Some(v) = props.take_data_size("query.max-memory")? {
             self.query_max_memory = v;
         }
-        if let Some(v) = props.take_data_size("query.max-memory-per-node")? {
+        let per_node = props.take_data_size("query.max-memory-per-node")?;
+        if let Some(v) = per_node {
             self.query_max_memory_per_node = v;
+        }
+        if let Some(v) = props.take_data_size("memory.node-pool-size")? {
+            self.node_pool_size = v;
+        }
+        if let Some(v) = props.take_with(
+            "query.low-memory-killer.policy",
+            LowMemoryKillerPolicy::parse,
+        )? {
+            self.low_memory_killer_policy = v;
+        }
+        if per_node.is_none() {
+            // The default share never exceeds a smaller node pool set on its own.
+            self.query_max_memory_per_node =
+                self.query_max_memory_per_node.min(self.node_pool_size);
+        }
+        if self.query_max_memory_per_node > self.node_pool_size {
+            return Err(PropertiesError::Invalid {
+                location: "config.properties: property 'query.max-memory-per-node'".to_string(),
+                message: format!(
+                    "{} exceeds memory.node-pool-size ({}), the memory of all queries of the node \
+                     together",
+                    format_data_size(self.query_max_memory_per_node),
+                    format_data_size(self.node_pool_size)
+                ),
+            });
         }
         if let Some(v) = props.take_duration("query.max-execution-time")? {
             self.query_max_execution_time = v;
@@ -190,10 +226,15 @@ fn valid_environment(value: &str) -> Result<String, String> {
     }
 }
 
-/// Total memory of the machine, from `/proc/meminfo` where available.
+/// Memory this process may use: the machine's (`/proc/meminfo`), or the container's limit
+/// (cgroup v2 `memory.max`) when that is lower.
 fn physical_memory_bytes() -> Option<u64> {
     let text = std::fs::read_to_string("/proc/meminfo").ok()?;
     let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
+    let machine = kib.saturating_mul(1024);
+    let container = std::fs::read_to_string("/sys/fs/cgroup/memory.max")
+        .ok()
+        .and_then(|limit| limit.trim().parse::<u64>().ok());
+    Some(container.map_or(machine, |limit| limit.min(machine)))
 }

@@ -1,11 +1,10 @@
 //! DataFusion wiring: the shared base session state, and a fresh context per query with the
-//! session's defaults, its time zone, its parallelism and its own memory pool.
+//! session's defaults, its time zone, its parallelism and its memory pool on this node.
 
-use std::num::NonZeroUsize;
 use std::sync::Arc;
 
 use datafusion::execution::context::SessionState;
-use datafusion::execution::memory_pool::{GreedyMemoryPool, MemoryPool, TrackConsumersPool};
+use datafusion::execution::memory_pool::MemoryPool;
 use datafusion::execution::runtime_env::RuntimeEnv;
 use datafusion::execution::{FunctionRegistry, SessionStateBuilder};
 use datafusion::logical_expr::ScalarUDF;
@@ -62,14 +61,15 @@ impl ContextFactory {
         &self.base
     }
 
-    /// A context for one query; the pool returned bounds the query's memory.
+    /// A context for one query whose memory is reserved from `pool`.
     pub fn create(
         &self,
         session: &Session,
         limits: &QueryLimits,
         query: QueryContext,
         scans: Arc<vivace_connectors::ScanCounters>,
-    ) -> EngineResult<(SessionContext, Arc<dyn MemoryPool>)> {
+        pool: Arc<dyn MemoryPool>,
+    ) -> EngineResult<SessionContext> {
         let mut config = self.base.config().clone();
         let options = config.options_mut();
         options.catalog.default_catalog = session.catalog.clone().unwrap_or(NO_CATALOG.into());
@@ -84,14 +84,9 @@ impl ContextFactory {
         }
         let config = config.with_extension(Arc::new(query)).with_extension(scans);
 
-        let pool_size = usize::try_from(limits.max_memory_per_node).unwrap_or(usize::MAX);
-        let pool: Arc<dyn MemoryPool> = Arc::new(TrackConsumersPool::new(
-            GreedyMemoryPool::new(pool_size),
-            NonZeroUsize::MIN.saturating_add(2),
-        ));
         let base_runtime = self.base.runtime_env();
         let runtime = Arc::new(RuntimeEnv {
-            memory_pool: Arc::clone(&pool),
+            memory_pool: pool,
             disk_manager: Arc::clone(&base_runtime.disk_manager),
             cache_manager: Arc::clone(&base_runtime.cache_manager),
             object_store_registry: Arc::clone(&base_runtime.object_store_registry),
@@ -103,7 +98,7 @@ impl ContextFactory {
         // Building re-registers every function in no set order, so a DataFusion alias
         // (`element_at`, `date_format`) could take a Trino name back; ours go in last.
         register_trino_functions(&mut state, &self.trino_functions);
-        Ok((SessionContext::new_with_state(state), pool))
+        Ok(SessionContext::new_with_state(state))
     }
 }
 

@@ -18,6 +18,7 @@ use crate::context::ContextFactory;
 use crate::distribution::Distribution;
 use crate::error::QueryFailure;
 use crate::execute::Execution;
+use crate::memory::{CLUSTER_OUT_OF_MEMORY_MESSAGE, NodeMemory, QueryMemoryPool};
 use crate::query::{QueryEvent, QueryHandle, QueryState};
 use crate::session::Session;
 use crate::session_properties::QueryLimits;
@@ -37,6 +38,8 @@ pub(crate) struct EngineInner {
     pub(crate) distribution: parking_lot::RwLock<Option<Arc<dyn Distribution>>>,
     runtime: Handle,
     shutting_down: AtomicBool,
+    /// The memory all queries of this node reserve from.
+    pub(crate) node_memory: Arc<NodeMemory>,
 }
 
 impl ContextFactory {
@@ -77,6 +80,7 @@ impl Engine {
         );
         manager.mount_provider("system", "system", Arc::new(system));
         let contexts = ContextFactory::new(Arc::clone(&manager));
+        let node_memory = NodeMemory::new(config.node_pool_size, config.low_memory_killer_policy);
         Engine {
             inner: Arc::new(EngineInner {
                 config,
@@ -89,6 +93,7 @@ impl Engine {
                 distribution: parking_lot::RwLock::new(None),
                 runtime,
                 shutting_down: AtomicBool::new(false),
+                node_memory,
             }),
         }
     }
@@ -96,6 +101,11 @@ impl Engine {
     /// The configuration.
     pub fn config(&self) -> &EngineConfig {
         &self.inner.config
+    }
+
+    /// The memory all queries of this node reserve from; tasks a worker runs here share it.
+    pub fn node_memory(&self) -> Arc<NodeMemory> {
+        Arc::clone(&self.inner.node_memory)
     }
 
     /// Runs eligible queries across the cluster's workers from now on.
@@ -187,10 +197,15 @@ async fn run_query(
         }
     };
     handle.transition(QueryState::Planning);
-    let watchdog = inner.runtime.spawn(enforce_time_limits(
+    // The query's pool on this node lives as long as the query runs here.
+    let memory = inner
+        .node_memory
+        .query_pool(&handle.id().to_string(), limits.max_memory_per_node);
+    let watchdog = inner.runtime.spawn(enforce_limits(
         Arc::clone(&handle),
         limits.clone(),
         Instant::now(),
+        Arc::clone(&memory),
     ));
     let execution = Execution::new(Arc::clone(&inner), Arc::clone(&handle), sender, limits);
     let cancel = handle.cancel_token().clone();
@@ -199,6 +214,7 @@ async fn run_query(
         outcome = execution.run() => Some(outcome),
     };
     watchdog.abort();
+    drop(memory);
     let Some(outcome) = outcome else {
         debug!(query_id = %handle.id(), "query stopped");
         return;
@@ -253,6 +269,25 @@ impl TimeLimit {
 /// Fails the query when it outlives one of its time limits. It runs as a task of its own, so
 /// it fires even while the query's own task is busy planning on a blocked thread; the
 /// failure cancels the query, which the planner notices at its next step.
+/// Ends the query when a time limit passes or the low-memory killer picks it.
+async fn enforce_limits(
+    handle: Arc<QueryHandle>,
+    limits: QueryLimits,
+    started: Instant,
+    memory: Arc<QueryMemoryPool>,
+) {
+    tokio::select! {
+        _ = enforce_time_limits(Arc::clone(&handle), limits, started) => {}
+        _ = memory.killed() => {
+            handle.fail(QueryFailure::new(
+                ErrorCode::CLUSTER_OUT_OF_MEMORY,
+                CLUSTER_OUT_OF_MEMORY_MESSAGE.to_string(),
+                None,
+            ));
+        }
+    }
+}
+
 async fn enforce_time_limits(handle: Arc<QueryHandle>, limits: QueryLimits, started: Instant) {
     let mut deadlines = [
         (

@@ -192,6 +192,11 @@ pub fn classify(error: &DataFusionError, sql: &str) -> (ErrorCode, String, Optio
         DataFusionError::ObjectStore(e) => (ErrorCode::GENERIC_EXTERNAL, e.to_string()),
         DataFusionError::ParquetError(e) => (ErrorCode::GENERIC_EXTERNAL, e.to_string()),
         DataFusionError::IoError(e) => (ErrorCode::GENERIC_EXTERNAL, e.to_string()),
+        // DataFusion's own text adds a request to file a bug with DataFusion: not for clients.
+        DataFusionError::Internal(message) => (
+            ErrorCode::GENERIC_INTERNAL_ERROR,
+            format!("Internal error: {message}"),
+        ),
         other => (ErrorCode::GENERIC_INTERNAL_ERROR, other.to_string()),
     };
     (code, message, location)
@@ -369,6 +374,15 @@ mod tests {
                 column: 20
             })
         );
+    }
+
+    #[test]
+    fn internal_errors_do_not_ask_clients_to_file_bugs() {
+        let error = DataFusionError::Internal("schema mismatch".to_string());
+        assert!(error.to_string().contains("bug report"));
+        let (code, message, _) = classify(&error, "");
+        assert_eq!(code, ErrorCode::GENERIC_INTERNAL_ERROR);
+        assert_eq!(message, "Internal error: schema mismatch");
     }
 
     #[test]

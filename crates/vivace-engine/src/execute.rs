@@ -35,6 +35,7 @@ use crate::distribution::{DistributedQueryFacts, Distribution};
 use crate::encode::{EncodeOptions, encode_batch};
 use crate::engine::EngineInner;
 use crate::error::{EngineError, EngineResult, SqlLocation, find_word};
+use crate::memory::QueryMemoryPool;
 use crate::planning;
 use crate::procedures::Procedure;
 use crate::query::{QueryEvent, QueryHandle, QueryState};
@@ -70,7 +71,7 @@ pub(crate) struct Execution {
     sender: mpsc::Sender<QueryEvent>,
     limits: QueryLimits,
     encode: EncodeOptions,
-    pool: parking_lot::Mutex<Option<Arc<dyn MemoryPool>>>,
+    pool: parking_lot::Mutex<Option<Arc<QueryMemoryPool>>>,
 }
 
 impl Execution {
@@ -627,7 +628,11 @@ impl Execution {
     // ----- SQL through DataFusion -----------------------------------------------------------
 
     fn context(&self) -> EngineResult<SessionContext> {
-        let (ctx, pool) = self.engine.contexts.create(
+        let pool = self.engine.node_memory.query_pool(
+            &self.handle.id().to_string(),
+            self.limits.max_memory_per_node,
+        );
+        let ctx = self.engine.contexts.create(
             self.session(),
             &self.limits,
             QueryContext {
@@ -635,6 +640,7 @@ impl Execution {
                 query_id: self.handle.id().to_string(),
             },
             self.handle.scan_counters(),
+            Arc::clone(&pool) as Arc<dyn MemoryPool>,
         )?;
         *self.pool.lock() = Some(pool);
         Ok(ctx)
@@ -1067,10 +1073,10 @@ impl Execution {
 
     fn record_memory(&self) {
         if let Some(pool) = self.pool.lock().as_ref() {
-            self.handle
-                .counters()
-                .peak_memory_bytes
-                .fetch_max(pool.reserved() as i64, Ordering::Relaxed);
+            self.handle.counters().peak_memory_bytes.fetch_max(
+                i64::try_from(pool.peak()).unwrap_or(i64::MAX),
+                Ordering::Relaxed,
+            );
         }
     }
 
@@ -1229,6 +1235,7 @@ impl Execution {
                 let logical = state.optimize(&logical)?;
                 let physical = state.create_physical_plan(&logical).await?;
                 let text = crate::explain_io::io_plan_json(&logical, physical.as_ref(), &state)?;
+                let text = self.engine.catalogs.hide_private_locations(&text);
                 return self
                     .values(
                         &[("Query Plan", TrinoType::VARCHAR)],
@@ -1242,6 +1249,7 @@ impl Execution {
             && !analyze
             && let Some(stages) = self.distributed_stages(&parsed.statement).await?
         {
+            let stages = self.engine.catalogs.hide_private_locations(&stages);
             return self
                 .values(
                     &[("Query Plan", TrinoType::VARCHAR)],
@@ -1270,9 +1278,10 @@ impl Execution {
                 }
             }
         }
+        let text = self.engine.catalogs.hide_private_locations(text.trim_end());
         self.values(
             &[("Query Plan", TrinoType::VARCHAR)],
-            vec![vec![Value::from(text.trim_end())]],
+            vec![vec![Value::from(text)]],
         )
         .await
     }

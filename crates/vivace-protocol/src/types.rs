@@ -289,6 +289,7 @@ impl TrinoType {
             text,
             tokens: tokenize(text)?,
             pos: 0,
+            depth: 0,
         };
         let parsed = parser.parse_type()?;
         if parser.pos != parser.tokens.len() {
@@ -398,10 +399,15 @@ fn tokenize(text: &str) -> Result<Vec<Token>, String> {
     Ok(tokens)
 }
 
+/// How deeply types may nest (`array(array(...))`): deeper type names are refused before
+/// they can exhaust the stack, wherever they come from (SQL, file metadata, headers).
+pub const MAX_TYPE_NESTING: usize = 100;
+
 struct TypeParser<'a> {
     text: &'a str,
     tokens: Vec<Token>,
     pos: usize,
+    depth: usize,
 }
 
 impl TypeParser<'_> {
@@ -473,6 +479,18 @@ impl TypeParser<'_> {
     }
 
     fn parse_type(&mut self) -> Result<TrinoType, String> {
+        if self.depth >= MAX_TYPE_NESTING {
+            return Err(format!(
+                "Type nesting exceeds the maximum depth of {MAX_TYPE_NESTING}"
+            ));
+        }
+        self.depth += 1;
+        let parsed = self.parse_one_type();
+        self.depth -= 1;
+        parsed
+    }
+
+    fn parse_one_type(&mut self) -> Result<TrinoType, String> {
         let Some(Token::Word(word)) = self.peek().cloned() else {
             return Err(self.error());
         };
@@ -582,28 +600,35 @@ impl TypeParser<'_> {
                 field_type: self.parse_type()?,
             });
         }
-        // A word followed by something that starts a type is a field name.
-        if let (Some(Token::Word(name)), Some(Token::Word(_))) = (
+        // A word followed by another is a field name, unless the two belong to one type name
+        // (`double precision`, `timestamp with time zone`, `interval day to second`). Deciding
+        // here, without trying both, keeps nested rows linear to parse.
+        if let (Some(Token::Word(name)), Some(Token::Word(next))) = (
             self.tokens.get(self.pos).cloned(),
             self.tokens.get(self.pos + 1),
-        ) {
-            let start = self.pos;
+        ) && !continues_type_name(&name, next)
+        {
             self.pos += 1;
-            match self.parse_type() {
-                Ok(field_type) => {
-                    return Ok(RowField {
-                        name: Some(name),
-                        field_type,
-                    });
-                }
-                Err(_) => self.pos = start,
-            }
+            return Ok(RowField {
+                name: Some(name),
+                field_type: self.parse_type()?,
+            });
         }
         Ok(RowField {
             name: None,
             field_type: self.parse_type()?,
         })
     }
+}
+
+/// Whether `next` continues the type name that `word` starts.
+fn continues_type_name(word: &str, next: &str) -> bool {
+    matches!(
+        (word, next),
+        ("double", "precision")
+            | ("time" | "timestamp", "with" | "without")
+            | ("interval", "day" | "year")
+    )
 }
 
 fn check_precision(precision: u32, max: u32, text: &str) -> Result<u32, String> {
@@ -619,6 +644,26 @@ fn check_precision(precision: u32, max: u32, text: &str) -> Result<u32, String> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn deep_types_are_refused_and_nested_rows_parse_in_linear_time() {
+        let deep = "array(".repeat(100_000) + "bigint" + &")".repeat(100_000);
+        let error = TrinoType::parse(&deep).expect_err("too deep");
+        assert!(error.contains("maximum depth of 100"), "{error}");
+        let fits = "array(".repeat(99) + "bigint" + &")".repeat(99);
+        assert!(TrinoType::parse(&fits).is_ok());
+        // Named rows nested 60 deep with a bad type at the bottom: one reading per level (two
+        // readings at every level, as before, would take 2^60 steps).
+        let rows = "row(a ".repeat(60) + "nosuchtype" + &")".repeat(60);
+        assert!(TrinoType::parse(&rows).is_err());
+        assert_eq!(
+            TrinoType::parse(
+                "row(x double precision, timestamp with time zone, interval day to second)"
+            )
+            .map(|t| t.to_string()),
+            Ok("row(x double, timestamp(3) with time zone, interval day to second)".to_string())
+        );
+    }
 
     #[test]
     fn names_round_trip() {

@@ -58,6 +58,9 @@ pub struct ServerConfig {
     pub target_page_bytes: usize,
     /// Connection and request limits.
     pub limits: ConnectionLimitsConfig,
+    /// `http-server.max-statements-per-second-per-user` (100): statements one user may submit
+    /// per second (and at once); more get 429 with `Retry-After`.
+    pub max_statements_per_second_per_user: u32,
 }
 
 /// What one client may hold of the server: connections, idle time, request sizes and times.
@@ -222,6 +225,7 @@ impl Default for ServerConfig {
             shutdown_grace_period: Duration::from_secs(120),
             target_page_bytes: 4 << 20,
             limits: ConnectionLimitsConfig::default(),
+            max_statements_per_second_per_user: 100,
         }
     }
 }
@@ -278,6 +282,17 @@ impl ServerConfig {
         }
         if let Some(v) = props.take_data_size("protocol.max-page-size")? {
             self.target_page_bytes = usize::try_from(v).unwrap_or(usize::MAX).max(1024);
+        }
+        if let Some(v) = props.take_with(
+            "http-server.max-statements-per-second-per-user",
+            |value| match value.trim().parse::<u32>() {
+                Ok(n) if n >= 1 => Ok(n),
+                _ => Err(format!(
+                    "invalid value '{value}': expected a whole number of at least 1"
+                )),
+            },
+        )? {
+            self.max_statements_per_second_per_user = v;
         }
         self.limits.take_properties(props)
     }

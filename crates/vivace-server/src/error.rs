@@ -52,6 +52,19 @@ pub(crate) enum RequestError {
     /// The server is draining: 503.
     #[error("{0}")]
     Unavailable(String),
+    /// The user submits statements faster than allowed: 429 with `Retry-After`.
+    #[error(
+        "Too many statements from user {user}: at most {per_second} per second \
+         (http-server.max-statements-per-second-per-user)"
+    )]
+    TooManyStatements {
+        /// The user over the rate.
+        user: String,
+        /// The allowed rate.
+        per_second: u32,
+        /// When the next statement would be accepted.
+        retry_after: std::time::Duration,
+    },
     /// The request body is larger than the server reads: 413.
     #[error("{0}")]
     PayloadTooLarge(String),
@@ -78,6 +91,7 @@ impl IntoResponse for RequestError {
             RequestError::NotFound => StatusCode::NOT_FOUND,
             RequestError::Gone => StatusCode::GONE,
             RequestError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            RequestError::TooManyStatements { .. } => StatusCode::TOO_MANY_REQUESTS,
             RequestError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             RequestError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             RequestError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -115,6 +129,11 @@ impl IntoResponse for RequestError {
                         HeaderValue::from_static(challenge),
                     );
                 }
+            }
+            RequestError::TooManyStatements { retry_after, .. } => {
+                // Whole seconds, rounded up: a client waiting this long is admitted.
+                let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
             }
             RequestError::Security(SecurityError::Throttled { retry_after }) => {
                 headers.insert(

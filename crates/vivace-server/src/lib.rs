@@ -14,6 +14,7 @@ mod headers;
 mod info;
 mod log_limit;
 mod paging;
+mod rate_limit;
 mod server;
 mod statement;
 

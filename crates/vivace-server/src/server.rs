@@ -25,6 +25,8 @@ use tower_service::Service;
 use tracing::{debug, info, warn};
 use vivace_cluster::Membership;
 use vivace_cluster::distributed::{NodeWorker, WORKER_GRPC_PATH};
+
+use crate::rate_limit::StatementRateLimiter;
 use vivace_common::{ErrorCode, QueryId};
 use vivace_engine::{QueryFailure, QueryService};
 use vivace_security::tls::{self, ReloadingCertificate};
@@ -59,6 +61,8 @@ pub(crate) struct AppState {
     pub(crate) config: ServerConfig,
     pub(crate) queries: Mutex<HashMap<QueryId, Arc<ProtocolQuery>>>,
     pub(crate) started: Instant,
+    /// Statements per second per user.
+    pub(crate) statement_rate: StatementRateLimiter,
     shutting_down: AtomicBool,
 }
 
@@ -243,6 +247,7 @@ impl Server {
             max_connections,
             config.process_forwarded,
         ));
+        let statement_rate = StatementRateLimiter::new(config.max_statements_per_second_per_user);
         Ok(Server {
             listeners,
             certificate,
@@ -256,6 +261,7 @@ impl Server {
                 config,
                 queries: Mutex::new(HashMap::new()),
                 started: Instant::now(),
+                statement_rate,
                 shutting_down: AtomicBool::new(false),
             }),
         })

@@ -34,6 +34,17 @@ pub(crate) async fn submit(
             "Server is shutting down".to_string(),
         ));
     }
+    let family = detect_family(&headers)?;
+    let session = session_from_headers(&headers, family, principal.as_ref())?;
+    // Counted before the body is read, so a user over the rate costs the server little.
+    let user = &session.identity.user;
+    app.statement_rate
+        .admit(user)
+        .map_err(|retry_after| RequestError::TooManyStatements {
+            user: user.clone(),
+            per_second: app.config.max_statements_per_second_per_user,
+            retry_after,
+        })?;
     let limits = &app.config.limits;
     let body = read_body(body, limits.max_request_body_size, limits.body_read_timeout).await?;
     let sql = std::str::from_utf8(&body)
@@ -44,8 +55,6 @@ pub(crate) async fn submit(
             "SQL statement is empty".to_string(),
         ));
     }
-    let family = detect_family(&headers)?;
-    let session = session_from_headers(&headers, family, principal.as_ref())?;
     let handle = app.service.submit(session, sql.to_string());
     let query = Arc::new(ProtocolQuery::new(handle, family));
     app.register(Arc::clone(&query));

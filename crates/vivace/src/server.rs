@@ -96,6 +96,7 @@ fn serve(config: NodeConfig) -> Result<(), String> {
     let worker = NodeWorker::new(
         channels.clone(),
         query_runtime.handle().clone(),
+        engine.node_memory(),
         memory_per_node,
     );
     let result = http_runtime.block_on(async move {

@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 use std::convert::Infallible;
-use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use std::task::{Context, Poll};
@@ -12,7 +11,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use datafusion::common::Result as DfResult;
-use datafusion::execution::memory_pool::{GreedyMemoryPool, MemoryPool, TrackConsumersPool};
+use datafusion::execution::memory_pool::MemoryPool;
 use datafusion::execution::runtime_env::RuntimeEnv;
 use datafusion::execution::{FunctionRegistry, SessionState};
 use datafusion::prelude::SessionConfig;
@@ -23,6 +22,8 @@ use parking_lot::Mutex;
 use tokio::runtime::Handle;
 use tokio::sync::Notify;
 use tower::ServiceExt;
+use vivace_engine::NodeMemory;
+use vivace_engine::memory::QueryMemoryPool;
 
 use super::channels::NodeChannels;
 use super::codec::VivaceCodec;
@@ -48,11 +49,18 @@ impl std::fmt::Debug for NodeWorker {
 }
 
 impl NodeWorker {
-    /// A worker whose tasks run on `runtime`, reach other nodes through `channels`, and use at
-    /// most `default_memory_per_node` bytes per query unless the query says otherwise.
-    pub fn new(channels: NodeChannels, runtime: Handle, default_memory_per_node: u64) -> Self {
+    /// A worker whose tasks run on `runtime`, reach other nodes through `channels`, and reserve
+    /// memory from `node_memory`, at most `default_memory_per_node` bytes per query unless the
+    /// query says otherwise.
+    pub fn new(
+        channels: NodeChannels,
+        runtime: Handle,
+        node_memory: Arc<NodeMemory>,
+        default_memory_per_node: u64,
+    ) -> Self {
         let memory = Arc::new(QueryMemory {
             base: Arc::new(RuntimeEnv::default()),
+            node: node_memory,
             pools: Mutex::new(HashMap::new()),
             default_limit: default_memory_per_node,
         });
@@ -140,10 +148,13 @@ fn task_session(
     Ok(state)
 }
 
-/// One memory pool per query on this node, shared by the query's tasks here.
+/// One memory pool per query on this node, shared by the query's tasks here, all reserving
+/// from the node's pool.
 struct QueryMemory {
     base: Arc<RuntimeEnv>,
-    pools: Mutex<HashMap<String, Weak<dyn MemoryPool>>>,
+    node: Arc<NodeMemory>,
+    /// The queries whose tasks run here, to log each once.
+    pools: Mutex<HashMap<String, Weak<QueryMemoryPool>>>,
     default_limit: u64,
 }
 
@@ -160,19 +171,15 @@ impl QueryMemory {
             match pools.get(query_id).and_then(Weak::upgrade) {
                 Some(pool) => pool,
                 None => {
-                    let size = usize::try_from(limit).unwrap_or(usize::MAX);
-                    let pool: Arc<dyn MemoryPool> = Arc::new(TrackConsumersPool::new(
-                        GreedyMemoryPool::new(size),
-                        NonZeroUsize::MIN.saturating_add(2),
-                    ));
+                    let pool = self.node.query_pool(query_id, limit);
                     pools.insert(query_id.to_string(), Arc::downgrade(&pool));
-                    tracing::info!(query_id, memory_limit = size, "running tasks of a query");
+                    tracing::info!(query_id, memory_limit = limit, "running tasks of a query");
                     pool
                 }
             }
         };
         Arc::new(RuntimeEnv {
-            memory_pool: pool,
+            memory_pool: pool as Arc<dyn MemoryPool>,
             disk_manager: Arc::clone(&self.base.disk_manager),
             cache_manager: Arc::clone(&self.base.cache_manager),
             object_store_registry: Arc::clone(&self.base.object_store_registry),

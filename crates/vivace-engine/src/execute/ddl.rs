@@ -17,6 +17,7 @@ use datafusion::sql::parser::Statement as DfStatement;
 use datafusion::sql::sqlparser::ast::Statement as SqlStatement;
 use serde_json::Value;
 use vivace_common::ErrorCode;
+use vivace_connectors::memory::MemoryTable;
 use vivace_connectors::{COMMENT_METADATA_KEY, column_comment, memory, table_comment};
 use vivace_protocol::TrinoType;
 use vivace_protocol::types::format_identifier as format_ident;
@@ -60,15 +61,23 @@ impl Relation {
     /// connectors that cannot change it (`what`: "adding columns", ...).
     fn memory_table(&self, what: &str) -> EngineResult<&MemTable> {
         self.table
-            .downcast_ref::<MemTable>()
+            .downcast_ref::<MemoryTable>()
+            .map(MemoryTable::table)
             .ok_or_else(|| connector_cannot(what))
     }
 
-    /// Registers `table` under this relation's name instead of the current one.
+    /// Registers `table` under this relation's name instead of the current one; if the
+    /// connector refuses it (its data limit), the current one stays.
     fn replace(&self, table: MemTable) -> EngineResult<()> {
         self.schemas.deregister_table(&self.name)?;
-        self.schemas
-            .register_table(self.name.clone(), Arc::new(table))?;
+        if let Err(refused) = self
+            .schemas
+            .register_table(self.name.clone(), Arc::new(table))
+        {
+            self.schemas
+                .register_table(self.name.clone(), Arc::clone(&self.table))?;
+            return Err(refused.into());
+        }
         Ok(())
     }
 
