@@ -511,8 +511,9 @@ mod tests {
         run(&ctx, "CREATE TABLE memory.default.t (x VARCHAR)")
             .await
             .expect("create");
+        // Distinct values: a constant would be one string shared by every row.
         let big = "INSERT INTO memory.default.t \
-                   SELECT repeat('x', 1000) FROM generate_series(1, 1000)";
+                   SELECT repeat(CAST(value AS VARCHAR), 200) FROM generate_series(1, 2000)";
         let error = run(&ctx, big).await.expect_err("over the limit");
         assert!(
             error
@@ -526,7 +527,8 @@ mod tests {
             .expect("small insert");
         assert!(connector.data_size() > 0);
         let ctas = "CREATE TABLE memory.default.u AS \
-                    SELECT repeat('y', 1000) AS y FROM generate_series(1, 1000)";
+                    SELECT repeat(CAST(value AS VARCHAR), 200) AS y \
+                    FROM generate_series(1, 2000)";
         let error = run(&ctx, ctas).await.expect_err("CTAS over the limit");
         assert!(
             error.to_string().contains("for memory connector exceeded"),

@@ -351,8 +351,8 @@ mod tests {
         let node = NodeMemory::new(1000, LowMemoryKillerPolicy::None);
         let a = node.query_pool("a", 800);
         let b = node.query_pool("b", 800);
-        let mut ra = reservation(&a, "a");
-        let mut rb = reservation(&b, "b");
+        let ra = reservation(&a, "a");
+        let rb = reservation(&b, "b");
         ra.try_grow(600).expect("a fits");
         let error = rb.try_grow(600).expect_err("the node is full");
         assert!(is_out_of_memory(&error), "{error}");
@@ -370,7 +370,7 @@ mod tests {
     fn the_query_limit_is_checked_before_the_node_pool() {
         let node = NodeMemory::new(1000, LowMemoryKillerPolicy::TotalReservation);
         let a = node.query_pool("a", 100);
-        let mut ra = reservation(&a, "a");
+        let ra = reservation(&a, "a");
         let error = ra.try_grow(200).expect_err("over the query's limit");
         assert!(!is_out_of_memory(&error), "{error}");
         assert!(!a.is_killed());
@@ -382,8 +382,8 @@ mod tests {
         let node = NodeMemory::new(1000, LowMemoryKillerPolicy::TotalReservation);
         let big = node.query_pool("big", 1000);
         let small = node.query_pool("small", 1000);
-        let mut rbig = reservation(&big, "big");
-        let mut rsmall = reservation(&small, "small");
+        let rbig = reservation(&big, "big");
+        let rsmall = reservation(&small, "small");
         rbig.try_grow(900).expect("big fits");
         rsmall.try_grow(50).expect("small fits");
         // The small query's next request does not fit: the big one is killed and the request
@@ -407,8 +407,8 @@ mod tests {
         let node = NodeMemory::new(1000, LowMemoryKillerPolicy::TotalReservationOnBlockedNodes);
         let big = node.query_pool("big", 2000);
         let small = node.query_pool("small", 1000);
-        let mut rbig = reservation(&big, "big");
-        let mut rsmall = reservation(&small, "small");
+        let rbig = reservation(&big, "big");
+        let rsmall = reservation(&small, "small");
         rsmall.try_grow(100).expect("small fits");
         rbig.try_grow(800).expect("big fits");
         let error = rbig.try_grow(200).expect_err("big asks for too much");
@@ -421,11 +421,11 @@ mod tests {
     fn infallible_growth_is_counted_on_the_node() {
         let node = NodeMemory::new(100, LowMemoryKillerPolicy::None);
         let a = node.query_pool("a", 1000);
-        let mut ra = reservation(&a, "a");
+        let ra = reservation(&a, "a");
         ra.grow(150);
         assert_eq!(node.reserved(), 150);
         let b = node.query_pool("b", 1000);
-        let mut rb = reservation(&b, "b");
+        let rb = reservation(&b, "b");
         assert!(rb.try_grow(1).is_err(), "the node is over its size");
         ra.shrink(150);
         rb.try_grow(1).expect("room again");
@@ -436,13 +436,13 @@ mod tests {
         let node = NodeMemory::new(100, LowMemoryKillerPolicy::TotalReservation);
         let big = node.query_pool("big", 1000);
         let small = node.query_pool("small", 1000);
-        let mut rbig = reservation(&big, "big");
+        let rbig = reservation(&big, "big");
         rbig.grow(90);
         let waiter = {
             let big = Arc::clone(&big);
             tokio::spawn(async move { big.killed().await })
         };
-        let mut rsmall = reservation(&small, "small");
+        let rsmall = reservation(&small, "small");
         rsmall.try_grow(20).expect("granted");
         tokio::time::timeout(std::time::Duration::from_secs(5), waiter)
             .await
