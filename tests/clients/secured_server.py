@@ -133,3 +133,47 @@ def password_line(user: str, password: str) -> str:
     result = run_vivace("hash-password", "--user", user, "--cost", "8", input_text=password + "\n")
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
+
+
+def password_server(directory: Path, pki: Path, passwords: Dict[str, str], secret: str,
+                    config: Optional[Dict[str, str]] = None,
+                    files: Optional[Dict[str, str]] = None) -> VivaceProcess:
+    """A server with HTTPS (the ``pki`` fixture's certificate), a shared secret, and PASSWORD
+    authentication from a password file holding ``passwords``; ``config`` and ``files`` add to
+    or override that. The process remembers the passwords for :func:`tenant_connection`."""
+    base_files = {
+        "password.db": "".join(password_line(u, p) + "\n" for u, p in passwords.items()),
+        "password-authenticator.properties": (
+            "password-authenticator.name=file\n"
+            f"file.password-file={directory}/etc/password.db\n"
+        ),
+    }
+    base_config = {
+        "http-server.https.keystore.path": str(pki / "vivace.pem"),
+        "http-server.authentication.type": "PASSWORD",
+        "password-authenticator.config-files": f"{directory}/etc/password-authenticator.properties",
+        "internal-communication.shared-secret": secret,
+    }
+    process = VivaceProcess(directory, {**base_config, **(config or {})}, {**base_files, **(files or {})})
+    process.passwords = dict(passwords)
+    return process
+
+
+def tenant_connection(server: VivaceProcess, pki: Path, user: str, **kwargs):
+    """A ``trino`` DBAPI connection over HTTPS as ``user`` of a :func:`password_server`."""
+    import trino
+    from trino.auth import BasicAuthentication
+
+    return trino.dbapi.connect(
+        host="127.0.0.1", port=server.https_port, http_scheme="https",
+        auth=BasicAuthentication(user, server.passwords[user]), user=user,
+        verify=str(pki / "ca.pem"), catalog="tpch", schema="tiny", **kwargs,
+    )
+
+
+def tenant_rows(server: VivaceProcess, pki: Path, sql: str, user: str, **kwargs) -> List[List[object]]:
+    """Runs ``sql`` as ``user`` and returns its rows."""
+    with tenant_connection(server, pki, user, **kwargs) as conn:
+        cur = conn.cursor()
+        cur.execute(sql)
+        return cur.fetchall()

@@ -21,9 +21,8 @@ from typing import List
 import pytest
 import requests
 import trino
-from trino.auth import BasicAuthentication
 
-from secured_server import VivaceProcess, password_line
+from secured_server import VivaceProcess, password_server, tenant_connection, tenant_rows
 
 pytestmark = pytest.mark.usefixtures("trust_only_generated_ca")
 
@@ -42,21 +41,12 @@ HOG = ("SELECT count(*) FROM (SELECT orderkey, partkey, max(comment) c "
 def server(tmp_path_factory, pki):
     directory = tmp_path_factory.mktemp("hostile-memory")
     files = {
-        "password.db": "".join(password_line(u, p) + "\n" for u, p in PASSWORDS.items()),
-        "password-authenticator.properties": (
-            "password-authenticator.name=file\n"
-            f"file.password-file={directory}/etc/password.db\n"
-        ),
         "catalog/memory.properties": (
             "connector.name=memory\n"
             f"memory.max-data-per-node={MEMORY_CATALOG_LIMIT // (1 << 20)}MB\n"
         ),
     }
     config = {
-        "http-server.https.keystore.path": str(pki / "vivace.pem"),
-        "http-server.authentication.type": "PASSWORD",
-        "password-authenticator.config-files": f"{directory}/etc/password-authenticator.properties",
-        "internal-communication.shared-secret": "hostile-memory-secret-" + "z" * 32,
         "query.max-execution-time": "60s",
         "memory.node-pool-size": f"{NODE_POOL // (1 << 20)}MB",
         "query.max-memory-per-node": f"{NODE_POOL // (1 << 20)}MB",
@@ -65,23 +55,17 @@ def server(tmp_path_factory, pki):
         "http-server.max-statements-per-second-per-user": str(STATEMENTS_PER_SECOND),
         "task.concurrency": "2",
     }
-    with VivaceProcess(directory, config, files) as process:
+    secret = "hostile-memory-secret-" + "z" * 32
+    with password_server(directory, pki, PASSWORDS, secret, config, files) as process:
         yield process
 
 
 def connect(server: VivaceProcess, pki: Path, user: str, **kwargs):
-    return trino.dbapi.connect(
-        host="127.0.0.1", port=server.https_port, http_scheme="https",
-        auth=BasicAuthentication(user, PASSWORDS[user]), user=user,
-        verify=str(pki / "ca.pem"), catalog="tpch", schema="tiny", **kwargs,
-    )
+    return tenant_connection(server, pki, user, **kwargs)
 
 
 def run(server, pki, sql: str, user: str = "mallory", **kwargs):
-    with connect(server, pki, user, **kwargs) as conn:
-        cur = conn.cursor()
-        cur.execute(sql)
-        return cur.fetchall()
+    return tenant_rows(server, pki, sql, user, **kwargs)
 
 
 def failure(server, pki, sql: str, user: str = "mallory") -> trino.exceptions.TrinoQueryError:
@@ -152,6 +136,14 @@ def test_memory_catalog_is_bounded(server, pki):
     assert error.error_name == "MEMORY_LIMIT_EXCEEDED", error.message
     # Nothing of the refused insert was stored; small inserts still fit.
     assert run(server, pki, "SELECT count(*) FROM memory.default.small") == [[25]]
+    # A refused replacement leaves the table it would have replaced.
+    error = failure(server, pki, "CREATE OR REPLACE TABLE memory.default.small AS "
+                                 "SELECT * FROM tpch.sf1.orders")
+    assert error.error_name == "MEMORY_LIMIT_EXCEEDED", error.message
+    assert run(server, pki, "SELECT count(*) FROM memory.default.small") == [[25]]
+    # So does a renamed table: its share still counts under its new name.
+    run(server, pki, "ALTER TABLE memory.default.small RENAME TO memory.default.renamed")
+    run(server, pki, "ALTER TABLE memory.default.renamed RENAME TO memory.default.small")
     run(server, pki, "INSERT INTO memory.default.small SELECT * FROM tpch.tiny.nation")
     assert run(server, pki, "SELECT count(*) FROM memory.default.small") == [[50]]
     # Dropping a table frees its share.

@@ -16,9 +16,8 @@ from typing import List, Optional
 import pytest
 import requests
 import trino
-from trino.auth import BasicAuthentication
 
-from secured_server import VivaceProcess, password_line
+from secured_server import VivaceProcess, password_server, tenant_connection, tenant_rows
 
 pytestmark = pytest.mark.usefixtures("trust_only_generated_ca")
 
@@ -31,41 +30,24 @@ PROMPT = 5.0
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, pki):
     directory = tmp_path_factory.mktemp("hostile-sql")
-    files = {
-        "password.db": "".join(password_line(u, p) + "\n" for u, p in PASSWORDS.items()),
-        "password-authenticator.properties": (
-            "password-authenticator.name=file\n"
-            f"file.password-file={directory}/etc/password.db\n"
-        ),
-    }
     config = {
-        "http-server.https.keystore.path": str(pki / "vivace.pem"),
-        "http-server.authentication.type": "PASSWORD",
-        "password-authenticator.config-files": f"{directory}/etc/password-authenticator.properties",
-        "internal-communication.shared-secret": "hostile-sql-secret-" + "y" * 32,
         "query.max-execution-time": "10s",
         "query.max-planning-time": "5s",
         "query.max-memory": "64MB",
         "query.max-memory-per-node": "64MB",
         "query.max-length": "200000",
     }
-    with VivaceProcess(directory, config, files) as process:
+    secret = "hostile-sql-secret-" + "y" * 32
+    with password_server(directory, pki, PASSWORDS, secret, config) as process:
         yield process
 
 
 def connect(server: VivaceProcess, pki: Path, user: str, **kwargs):
-    return trino.dbapi.connect(
-        host="127.0.0.1", port=server.https_port, http_scheme="https",
-        auth=BasicAuthentication(user, PASSWORDS[user]), user=user,
-        verify=str(pki / "ca.pem"), catalog="tpch", schema="tiny", **kwargs,
-    )
+    return tenant_connection(server, pki, user, **kwargs)
 
 
 def run(server, pki, sql: str, user: str = "mallory", **kwargs):
-    with connect(server, pki, user, **kwargs) as conn:
-        cur = conn.cursor()
-        cur.execute(sql)
-        return cur.fetchall()
+    return tenant_rows(server, pki, sql, user, **kwargs)
 
 
 def failure(server, pki, sql: str, **kwargs) -> trino.exceptions.TrinoQueryError:

@@ -201,6 +201,7 @@ async fn run_query(
     let memory = inner
         .node_memory
         .query_pool(&handle.id().to_string(), limits.max_memory_per_node);
+    memory.watch();
     let watchdog = inner.runtime.spawn(enforce_limits(
         Arc::clone(&handle),
         limits.clone(),

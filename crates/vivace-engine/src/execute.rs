@@ -1095,11 +1095,32 @@ impl Execution {
             }
             _ => None,
         };
+        // DataFusion drops the table `CREATE OR REPLACE TABLE ... AS` replaces before it builds
+        // the new one; if that fails (the query, or the connector's data limit), the old table
+        // is put back.
+        let replaced = match &plan {
+            LogicalPlan::Ddl(DdlStatement::CreateMemoryTable(create)) if create.or_replace => ctx
+                .table_provider(create.name.clone())
+                .await
+                .ok()
+                .map(|table| (create.name.clone(), table)),
+            _ => None,
+        };
         let is_insert = matches!(&plan, LogicalPlan::Dml(d) if matches!(d.op, WriteOp::Insert(_)));
         self.handle
             .update_status(|s| s.update_type = Some(update_type.to_string()));
         self.handle.transition(QueryState::Running);
-        let frame = ctx.execute_logical_plan(plan).await?;
+        let frame = match ctx.execute_logical_plan(plan).await {
+            Ok(frame) => frame,
+            Err(error) => {
+                if let Some((name, table)) = replaced
+                    && !ctx.table_exist(name.clone())?
+                {
+                    ctx.register_table(name, table)?;
+                }
+                return Err(error.into());
+            }
+        };
         let batches = frame.collect().await?;
         let count = if is_insert {
             Some(first_count(&batches))

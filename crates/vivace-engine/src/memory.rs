@@ -119,6 +119,7 @@ impl NodeMemory {
             counted: AtomicUsize::new(0),
             peak: AtomicUsize::new(0),
             killed: AtomicBool::new(false),
+            watched: AtomicBool::new(false),
             kill_notice: Notify::new(),
         });
         queries.insert(query_id.to_string(), Arc::downgrade(&pool));
@@ -136,14 +137,21 @@ impl NodeMemory {
         // One decision at a time, so two requests do not pick two victims for one shortfall.
         let queries = self.queries.lock();
         let live: Vec<Arc<QueryMemoryPool>> = queries.values().filter_map(Weak::upgrade).collect();
-        // Memory that queries already killed are about to release may be lent out meanwhile.
+        // Memory that killed queries are about to release may be lent out meanwhile, but only
+        // where a watchdog ends the query at once (a query's pool on the coordinator); a
+        // victim's tasks on a worker end only at their next request, so their memory is not
+        // lent, which keeps the node's total within its size plus what is being released.
         let releasing: usize = live
             .iter()
-            .filter(|q| q.is_killed())
+            .filter(|q| q.is_killed() && q.is_watched())
             .map(|q| q.counted())
             .sum();
         if self.take(bytes, self.size.saturating_add(releasing)) {
             return Ok(());
+        }
+        // While a victim still holds memory, no other query is killed: the request fails.
+        if live.iter().any(|q| q.is_killed() && q.counted() > 0) {
+            return Err(out_of_memory());
         }
         let asking_after = asking.counted().saturating_add(bytes);
         let victim = live
@@ -154,10 +162,12 @@ impl NodeMemory {
         match victim {
             Some(victim) => {
                 victim.kill(self);
-                let lendable = self
-                    .size
-                    .saturating_add(releasing)
-                    .saturating_add(victim.counted());
+                let lent = if victim.is_watched() {
+                    victim.counted()
+                } else {
+                    0
+                };
+                let lendable = self.size.saturating_add(releasing).saturating_add(lent);
                 if self.take(bytes, lendable) {
                     Ok(())
                 } else {
@@ -210,6 +220,8 @@ pub struct QueryMemoryPool {
     /// The most it held at once.
     peak: AtomicUsize,
     killed: AtomicBool,
+    /// Whether something waits in [`QueryMemoryPool::killed`] to end the query.
+    watched: AtomicBool,
     kill_notice: Notify,
 }
 
@@ -235,6 +247,16 @@ impl QueryMemoryPool {
     /// Whether the low-memory killer picked this query.
     pub fn is_killed(&self) -> bool {
         self.killed.load(Ordering::Acquire)
+    }
+
+    fn is_watched(&self) -> bool {
+        self.watched.load(Ordering::Acquire)
+    }
+
+    /// Declares that the query is ended as soon as [`QueryMemoryPool::killed`] completes (its
+    /// watchdog on the coordinator), so the memory it holds when killed may be lent meanwhile.
+    pub fn watch(&self) {
+        self.watched.store(true, Ordering::Release);
     }
 
     /// Completes once the low-memory killer picks this query.
@@ -382,6 +404,7 @@ mod tests {
         let node = NodeMemory::new(1000, LowMemoryKillerPolicy::TotalReservation);
         let big = node.query_pool("big", 1000);
         let small = node.query_pool("small", 1000);
+        big.watch();
         let rbig = reservation(&big, "big");
         let rsmall = reservation(&small, "small");
         rbig.try_grow(900).expect("big fits");
@@ -400,6 +423,31 @@ mod tests {
         assert!(!small.is_killed());
         drop(rbig);
         assert_eq!(node.reserved(), 250);
+    }
+
+    #[test]
+    fn memory_of_an_unwatched_victim_is_not_lent() {
+        // Tasks on a worker end only at their next request: their memory is not lent, so
+        // victims that keep holding memory cannot raise the node's total step by step.
+        let node = NodeMemory::new(1000, LowMemoryKillerPolicy::TotalReservation);
+        let big = node.query_pool("big", 1000);
+        let small = node.query_pool("small", 1000);
+        let rbig = reservation(&big, "big");
+        let rsmall = reservation(&small, "small");
+        rbig.try_grow(900).expect("big fits");
+        let error = rsmall.try_grow(200).expect_err("nothing to lend");
+        assert!(is_out_of_memory(&error), "{error}");
+        assert!(big.is_killed());
+        assert!(!small.is_killed());
+        assert_eq!(node.reserved(), 900);
+        // While the victim holds its memory, no one else is killed.
+        let third = node.query_pool("third", 1000);
+        let rthird = reservation(&third, "third");
+        rsmall.try_grow(50).expect("fits beside the victim");
+        assert!(rthird.try_grow(100).is_err());
+        assert!(!small.is_killed() && !third.is_killed());
+        drop(rbig);
+        rsmall.try_grow(200).expect("room once the victim released");
     }
 
     #[test]
@@ -436,6 +484,7 @@ mod tests {
         let node = NodeMemory::new(100, LowMemoryKillerPolicy::TotalReservation);
         let big = node.query_pool("big", 1000);
         let small = node.query_pool("small", 1000);
+        big.watch();
         let rbig = reservation(&big, "big");
         rbig.grow(90);
         let waiter = {

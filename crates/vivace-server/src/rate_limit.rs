@@ -43,6 +43,11 @@ impl StatementRateLimiter {
         if buckets.len() >= TRACKED_USERS && !buckets.contains_key(user) {
             let rate = self.rate;
             buckets.retain(|_, bucket| bucket.refilled(now, rate) < rate);
+            if buckets.len() >= TRACKED_USERS {
+                // More users active at once than tracked (names made up per request, where
+                // users are not authenticated): memory stays bounded, the rates start over.
+                buckets.clear();
+            }
         }
         let bucket = buckets.entry(user.to_string()).or_insert(Bucket {
             tokens: self.rate,
