@@ -503,9 +503,11 @@ def test_without_a_secret_only_this_host_reaches_internal_endpoints(tmp_path: Pa
         announcement = {"environment": "vivace", "location": "http://127.0.0.2:1/", "services": []}
         response = elsewhere.put(url + "/v1/announcement/rogue", json=announcement, timeout=HTTP_TIMEOUT)
         assert response.status_code == 403, response.text
+        # A task call is refused the way gRPC callers read: status 7, PERMISSION_DENIED.
         response = elsewhere.post(url + "/worker.WorkerService/DoGet", data=b"", timeout=HTTP_TIMEOUT,
                                   headers={"Content-Type": "application/grpc"})
-        assert response.status_code == 403, response.text
+        assert response.headers.get("grpc-status") == "7", (response.status_code, response.headers)
+        assert "internal-communication.shared-secret" in response.headers.get("grpc-message", "")
         assert elsewhere.get(url + "/v1/info/state", timeout=HTTP_TIMEOUT).json() == "ACTIVE"
         # This host may (a local administrator, the node itself).
         here = session_from(THIS_HOST)
