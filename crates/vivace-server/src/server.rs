@@ -21,6 +21,7 @@ use parking_lot::Mutex;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
+use tokio_util::either::Either;
 use tower_service::Service;
 use tracing::{debug, info, warn};
 use vivace_cluster::Membership;
@@ -527,40 +528,29 @@ async fn serve_connection(
         .max_header_list_size(u32::try_from(limits.max_request_header_size).unwrap_or(u32::MAX))
         .adaptive_window(true);
     let closing = serving.closing.clone();
-    let result = match tls {
-        None => {
-            let io = TokioIo::new(stream);
-            drive(
-                builder.serve_connection(io, service),
-                &activity,
-                idle_limit,
-                closing,
-            )
-            .await
-        }
+    let stream = match tls {
+        None => Either::Left(stream),
         Some(acceptor) => {
-            let stream =
-                match tokio::time::timeout(first_bytes_timeout, acceptor.accept(stream)).await {
-                    Ok(Ok(stream)) => stream,
-                    Ok(Err(e)) => {
-                        debug!(%remote, "TLS handshake failed: {e}");
-                        return;
-                    }
-                    Err(_) => {
-                        debug!(%remote, "TLS handshake timed out");
-                        return;
-                    }
-                };
-            let io = TokioIo::new(stream);
-            drive(
-                builder.serve_connection(io, service),
-                &activity,
-                idle_limit,
-                closing,
-            )
-            .await
+            match tokio::time::timeout(first_bytes_timeout, acceptor.accept(stream)).await {
+                Ok(Ok(stream)) => Either::Right(stream),
+                Ok(Err(e)) => {
+                    debug!(%remote, "TLS handshake failed: {e}");
+                    return;
+                }
+                Err(_) => {
+                    debug!(%remote, "TLS handshake timed out");
+                    return;
+                }
+            }
         }
     };
+    let result = drive(
+        builder.serve_connection(TokioIo::new(stream), service),
+        &activity,
+        idle_limit,
+        closing,
+    )
+    .await;
     if let Err(e) = result {
         debug!(%remote, "connection ended with an error: {e}");
     }
