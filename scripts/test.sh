@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The full test suite: formatting, lints, Rust unit and integration tests (sqllogictest files
-# included), the real Python clients against a real server, and the Docker image with its
-# compose clusters on the Docker engine (skipped, with a message, when there is none).
+# included), a bounded fuzzing run, the real Python clients against a real server, and the
+# Docker image with its compose clusters on the Docker engine (skipped, with a message, when
+# there is none).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,6 +19,9 @@ cargo build --release --bin vivace
 
 step "cargo test (unit, integration, sqllogictest)"
 cargo test --release --workspace
+
+step "fuzzing the SQL front end and the session headers (60 s per target)"
+bash scripts/fuzz.sh
 
 step "vivace cli in a terminal (tmux)"
 bash tests/cli/interactive.sh

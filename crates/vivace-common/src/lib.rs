@@ -6,10 +6,12 @@
 pub mod error_code;
 pub mod ids;
 pub mod properties;
+pub mod trino_error;
 
 pub use error_code::{ErrorCode, ErrorKind};
 pub use ids::{QueryId, QueryIdGenerator};
 pub use properties::{PropertiesError, Property, PropertyMap};
+pub use trino_error::{SqlLocation, TrinoError};
 
 /// The version string every node reports (`/v1/info`, `version()`), a Trino-style number so that
 /// clients that parse or compare it keep working.

@@ -61,8 +61,10 @@ use futures::FutureExt as _;
 use parking_lot::Mutex;
 use vivace_common::{PropertiesError, PropertyMap};
 
-use crate::storage_error::{self, StorageProblem};
-use crate::{Connector, ConnectorError, ConnectorFactory, ConnectorResult};
+use vivace_spi::storage_error::{self, StorageProblem};
+use vivace_spi::{
+    Connector, ConnectorDistribution, ConnectorError, ConnectorFactory, ConnectorResult,
+};
 
 /// The catalog property naming the lake's root directory (required).
 pub const ROOT_PROPERTY: &str = "filesystem.root";
@@ -83,9 +85,29 @@ const MAX_CACHED_SCHEMAS: usize = 4096;
 #[derive(Debug)]
 pub struct FilesystemConnectorFactory;
 
+/// The filesystem connector's part in distributed execution: its scans are DataFusion's own
+/// file scans (encoded by DataFusion), over a root every node of a cluster is configured to
+/// see, so they may run anywhere.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct FilesystemDistribution;
+
+impl ConnectorDistribution for FilesystemDistribution {
+    fn name(&self) -> &'static str {
+        CONNECTOR_NAME
+    }
+
+    fn scans_run_anywhere(&self, table: &dyn TableProvider) -> bool {
+        table.is::<FilesystemTable>()
+    }
+}
+
 impl ConnectorFactory for FilesystemConnectorFactory {
     fn name(&self) -> &'static str {
         CONNECTOR_NAME
+    }
+
+    fn distribution(&self) -> Option<Arc<dyn ConnectorDistribution>> {
+        Some(Arc::new(FilesystemDistribution))
     }
 
     fn create(

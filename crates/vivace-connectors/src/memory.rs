@@ -31,7 +31,7 @@ use futures::StreamExt;
 use parking_lot::Mutex;
 use vivace_common::{ErrorCode, ErrorKind, PropertyMap};
 
-use crate::{Connector, ConnectorError, ConnectorFactory, ConnectorResult};
+use vivace_spi::{Connector, ConnectorError, ConnectorFactory, ConnectorResult};
 
 /// `memory.max-data-per-node` when the catalog does not set it (Trino's default).
 pub const DEFAULT_MAX_DATA_PER_NODE: u64 = 128 << 20;

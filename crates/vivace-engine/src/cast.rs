@@ -17,12 +17,13 @@ use datafusion::logical_expr::{
     Volatility,
 };
 use vivace_protocol::TrinoType;
+use vivace_sql::literals::split_zone;
 
 use crate::encode::{EncodeOptions, encode_column};
 use crate::types::{tagged_field, trino_type_of_field};
 
 /// The function's name.
-pub const TRINO_CAST: &str = "__trino_cast";
+pub use vivace_sql::internal_functions::TRINO_CAST;
 
 #[derive(Debug, PartialEq, Eq, Hash)]
 struct TrinoCast {
@@ -43,36 +44,6 @@ fn literal_text(value: Option<&ScalarValue>) -> Option<String> {
         | ScalarValue::LargeUtf8(Some(s)) => Some(s.clone()),
         _ => None,
     }
-}
-
-/// Splits `2024-01-31 12:34:56.789 America/New_York` into the local time and the zone.
-fn split_zone(text: &str) -> Option<(&str, &str)> {
-    let text = text.trim();
-    // `+05:30` or `-08:00` directly after the time, or a zone name after a space.
-    if let Some((local, zone)) = text.rsplit_once(' ')
-        && is_zone(zone)
-    {
-        return Some((local.trim(), zone));
-    }
-    let at = text.rfind(['+', '-'])?;
-    let (local, zone) = text.split_at(at);
-    (local.contains(':') && zone.len() >= 3 && is_zone(zone)).then_some((local.trim(), zone))
-}
-
-/// Whether a timestamp or time text ends with a zone.
-pub(crate) fn has_zone(text: &str) -> bool {
-    split_zone(text).is_some()
-}
-
-/// The text without its zone.
-pub(crate) fn local_part(text: &str) -> &str {
-    split_zone(text).map_or(text.trim(), |(local, _)| local)
-}
-
-fn is_zone(zone: &str) -> bool {
-    zone.parse::<chrono_tz::Tz>().is_ok()
-        || zone.parse::<chrono::FixedOffset>().is_ok()
-        || zone.eq_ignore_ascii_case("Z")
 }
 
 fn normalize_zone(zone: &str) -> String {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use datafusion::catalog::{CatalogProvider, CatalogProviderList, SchemaProvider};
 use datafusion::common::{Result as DfResult, not_impl_err};
 use parking_lot::RwLock;
-use vivace_connectors::Connector;
+use vivace_spi::Connector;
 
 use crate::information_schema::{INFORMATION_SCHEMA, InformationSchema};
 

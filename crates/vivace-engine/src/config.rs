@@ -8,7 +8,7 @@ use vivace_common::{PropertiesError, PropertyMap};
 
 use crate::memory::LowMemoryKillerPolicy;
 
-use crate::sql_limits::{
+use vivace_sql::limits::{
     MAX_EXPRESSION_DEPTH, MAX_MAX_LENGTH, MAX_NESTING_DEPTH, MAX_SUBQUERY_DEPTH, SqlLimits,
 };
 

@@ -3,11 +3,9 @@
 
 use std::sync::Arc;
 
+use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::context::SessionState;
 use datafusion::execution::memory_pool::MemoryPool;
-use datafusion::execution::runtime_env::RuntimeEnv;
-use datafusion::execution::{FunctionRegistry, SessionStateBuilder};
-use datafusion::logical_expr::ScalarUDF;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use vivace_common::ErrorCode;
 
@@ -15,6 +13,7 @@ use crate::catalog::{CatalogList, CatalogManager};
 use crate::error::{EngineError, EngineResult};
 use crate::session::Session;
 use crate::session_properties::QueryLimits;
+use crate::session_setup::{apply_trino_options, register_trino_functions, runtime_with_pool};
 
 /// Placeholder defaults when the session names no catalog or schema; no catalog has these
 /// names, and references are checked before DataFusion sees them.
@@ -35,8 +34,6 @@ pub struct QueryContext {
 #[derive(Debug)]
 pub struct ContextFactory {
     base: SessionState,
-    /// Vivace's own functions, registered over DataFusion's.
-    trino_functions: Vec<Arc<ScalarUDF>>,
 }
 
 impl ContextFactory {
@@ -49,12 +46,8 @@ impl ContextFactory {
             .with_catalog_list(Arc::new(CatalogList::new(catalogs)))
             .build();
         let mut base = crate::planning::with_cancellable_rules(base);
-        let trino_functions = crate::functions::trino_functions();
-        register_trino_functions(&mut base, &trino_functions);
-        ContextFactory {
-            base,
-            trino_functions,
-        }
+        register_trino_functions(&mut base);
+        ContextFactory { base }
     }
 
     pub(crate) fn base_ref(&self) -> &SessionState {
@@ -67,7 +60,7 @@ impl ContextFactory {
         session: &Session,
         limits: &QueryLimits,
         query: QueryContext,
-        scans: Arc<vivace_connectors::ScanCounters>,
+        scans: Arc<vivace_spi::ScanCounters>,
         pool: Arc<dyn MemoryPool>,
     ) -> EngineResult<SessionContext> {
         let mut config = self.base.config().clone();
@@ -78,44 +71,20 @@ impl ContextFactory {
         let zone = session
             .properties
             .get(crate::session_properties::TIME_ZONE_ID)
-            .or(session.time_zone.as_ref());
-        if let Some(zone) = zone {
-            options.execution.time_zone = Some(validate_time_zone(zone)?);
-        }
+            .or(session.time_zone.as_ref())
+            .map(|zone| validate_time_zone(zone.as_str()))
+            .transpose()?;
+        apply_trino_options(options, zone);
         let config = config.with_extension(Arc::new(query)).with_extension(scans);
 
-        let base_runtime = self.base.runtime_env();
-        let runtime = Arc::new(RuntimeEnv {
-            memory_pool: pool,
-            disk_manager: Arc::clone(&base_runtime.disk_manager),
-            cache_manager: Arc::clone(&base_runtime.cache_manager),
-            object_store_registry: Arc::clone(&base_runtime.object_store_registry),
-        });
+        let runtime = runtime_with_pool(self.base.runtime_env(), pool);
         let mut state = SessionStateBuilder::new_from_existing(self.base.clone())
             .with_config(config)
             .with_runtime_env(runtime)
             .build();
-        // Building re-registers every function in no set order, so a DataFusion alias
-        // (`element_at`, `date_format`) could take a Trino name back; ours go in last.
-        register_trino_functions(&mut state, &self.trino_functions);
+        // Ours go in last (see `register_trino_functions`).
+        register_trino_functions(&mut state);
         Ok(SessionContext::new_with_state(state))
-    }
-}
-
-/// Registers Vivace's functions over DataFusion's of the same name or alias, configured for
-/// `state`'s session (its time zone).
-fn register_trino_functions(state: &mut SessionState, functions: &[Arc<ScalarUDF>]) {
-    let options = Arc::clone(state.config().options());
-    for function in functions {
-        let function = function
-            .inner()
-            .with_updated_config(&options)
-            .map_or_else(|| Arc::clone(function), Arc::new);
-        // Replacing DataFusion's function is the point (`version`, `date_format`, ...).
-        let _replaced = state.register_udf(function);
-    }
-    for function in crate::functions::trino_lambda_functions() {
-        let _replaced = state.register_higher_order_function(function);
     }
 }
 
@@ -123,10 +92,7 @@ fn base_config() -> SessionConfig {
     let mut config = SessionConfig::new()
         .with_information_schema(false)
         .with_create_default_catalog_and_schema(false);
-    let options = config.options_mut();
-    options.sql_parser.enable_ident_normalization = true;
-    // Trino reads `1.5` as decimal(2, 1), not double.
-    options.sql_parser.parse_float_as_decimal = true;
+    apply_trino_options(config.options_mut(), None);
     config
 }
 

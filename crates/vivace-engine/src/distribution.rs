@@ -11,6 +11,7 @@ use std::fmt::Debug;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use datafusion::catalog::TableProvider;
 use datafusion::execution::context::SessionState;
 use datafusion::physical_plan::ExecutionPlan;
 
@@ -39,6 +40,10 @@ pub trait Distribution: Send + Sync + Debug {
     /// The stages and tasks of a distributed plan, for `EXPLAIN (TYPE DISTRIBUTED)`; `None`
     /// when `plan` runs on this node only.
     fn display_stages(&self, plan: &Arc<dyn ExecutionPlan>) -> Option<String>;
+
+    /// Whether scans of `table` may run on any node (the connector that made it says so). A
+    /// query runs on the cluster only when every scan may.
+    fn scans_run_anywhere(&self, table: &dyn TableProvider) -> bool;
 }
 
 /// One query's attempts on the cluster.

@@ -9,7 +9,7 @@ use datafusion::execution::context::SessionState;
 use tokio::runtime::Handle;
 use tracing::{debug, error};
 use vivace_common::{ErrorCode, QueryId, QueryIdGenerator};
-use vivace_connectors::MountedConnector;
+use vivace_spi::MountedConnector;
 
 use crate::api::QueryService;
 use crate::catalog::CatalogManager;
@@ -18,6 +18,7 @@ use crate::context::ContextFactory;
 use crate::distribution::Distribution;
 use crate::error::QueryFailure;
 use crate::execute::Execution;
+use crate::hooks::{Admission, AdmitAll, ScanAsIs, ScanPolicy};
 use crate::memory::{CLUSTER_OUT_OF_MEMORY_MESSAGE, NodeMemory, QueryMemoryPool};
 use crate::query::{QueryEvent, QueryHandle, QueryState};
 use crate::session::Session;
@@ -40,6 +41,10 @@ pub(crate) struct EngineInner {
     shutting_down: AtomicBool,
     /// The memory all queries of this node reserve from.
     pub(crate) node_memory: Arc<NodeMemory>,
+    /// When a submitted query may start planning.
+    admission: parking_lot::RwLock<Arc<dyn Admission>>,
+    /// What each table a query scans becomes.
+    pub(crate) scan_policy: parking_lot::RwLock<Arc<dyn ScanPolicy>>,
 }
 
 impl ContextFactory {
@@ -94,6 +99,8 @@ impl Engine {
                 runtime,
                 shutting_down: AtomicBool::new(false),
                 node_memory,
+                admission: parking_lot::RwLock::new(Arc::new(AdmitAll)),
+                scan_policy: parking_lot::RwLock::new(Arc::new(ScanAsIs)),
             }),
         }
     }
@@ -111,6 +118,16 @@ impl Engine {
     /// Runs eligible queries across the cluster's workers from now on.
     pub fn set_distribution(&self, distribution: Arc<dyn Distribution>) {
         *self.inner.distribution.write() = Some(distribution);
+    }
+
+    /// Decides from now on when submitted queries may start planning.
+    pub fn set_admission(&self, admission: Arc<dyn Admission>) {
+        *self.inner.admission.write() = admission;
+    }
+
+    /// Resolves from now on what each table a query scans becomes.
+    pub fn set_scan_policy(&self, policy: Arc<dyn ScanPolicy>) {
+        *self.inner.scan_policy.write() = policy;
     }
 
     /// Shows the cluster's other nodes in `system.runtime.nodes` and `/v1/node`.
@@ -196,6 +213,19 @@ async fn run_query(
             return;
         }
     };
+    let admission = Arc::clone(&*inner.admission.read());
+    let cancel = handle.cancel_token().clone();
+    let permit = tokio::select! {
+        _ = cancel.cancelled() => return,
+        admitted = admission.admit(&handle) => admitted,
+    };
+    let permit = match permit {
+        Ok(permit) => permit,
+        Err(e) => {
+            handle.fail(e.to_failure(handle.sql()));
+            return;
+        }
+    };
     handle.transition(QueryState::Planning);
     // The query's pool on this node lives as long as the query runs here.
     let memory = inner
@@ -209,13 +239,13 @@ async fn run_query(
         Arc::clone(&memory),
     ));
     let execution = Execution::new(Arc::clone(&inner), Arc::clone(&handle), sender, limits);
-    let cancel = handle.cancel_token().clone();
     let outcome = tokio::select! {
         _ = cancel.cancelled() => None,
         outcome = execution.run() => Some(outcome),
     };
     watchdog.abort();
     drop(memory);
+    drop(permit);
     let Some(outcome) = outcome else {
         debug!(query_id = %handle.id(), "query stopped");
         return;

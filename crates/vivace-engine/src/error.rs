@@ -2,17 +2,9 @@
 
 use arrow::error::ArrowError;
 use datafusion::common::{DataFusionError, SchemaError};
-use vivace_common::{ErrorCode, PropertiesError};
-use vivace_connectors::ConnectorError;
-
-/// A 1-based position in the SQL text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SqlLocation {
-    /// Line, from 1.
-    pub line: u32,
-    /// Column, from 1.
-    pub column: u32,
-}
+pub use vivace_common::SqlLocation;
+use vivace_common::{ErrorCode, PropertiesError, TrinoError};
+use vivace_spi::ConnectorError;
 
 /// Errors of the engine.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +28,16 @@ pub enum EngineError {
     /// A configuration error.
     #[error(transparent)]
     Config(#[from] PropertiesError),
+}
+
+impl From<TrinoError> for EngineError {
+    fn from(error: TrinoError) -> Self {
+        EngineError::Query {
+            code: error.code,
+            message: error.message,
+            location: error.location,
+        }
+    }
 }
 
 /// Result of engine operations.
@@ -115,7 +117,7 @@ impl From<ArrowError> for EngineError {
 pub fn classify(error: &DataFusionError, sql: &str) -> (ErrorCode, String, Option<SqlLocation>) {
     // Storage failures name files and object-store locations: the client gets a description
     // without them, the server log the detail.
-    if let Some(message) = vivace_connectors::storage_error::client_message(error) {
+    if let Some(message) = vivace_spi::storage_error::client_message(error) {
         tracing::warn!("query failed reading stored data: {error}");
         return (ErrorCode::GENERIC_EXTERNAL, message, None);
     }
@@ -138,7 +140,10 @@ pub fn classify(error: &DataFusionError, sql: &str) -> (ErrorCode, String, Optio
             }
             DataFusionError::External(inner) => match inner.downcast_ref::<DataFusionError>() {
                 Some(df) => current = df,
-                None if inner.is::<EngineError>() || inner.is::<ConnectorError>() => {
+                None if inner.is::<EngineError>()
+                    || inner.is::<TrinoError>()
+                    || inner.is::<ConnectorError>() =>
+                {
                     return typed_external(inner.as_ref(), sql, location);
                 }
                 None => match inner.downcast_ref::<ArrowError>() {
@@ -202,7 +207,8 @@ pub fn classify(error: &DataFusionError, sql: &str) -> (ErrorCode, String, Optio
     (code, message, location)
 }
 
-/// An [`EngineError`] or [`ConnectorError`] that travelled through DataFusion keeps its code.
+/// An [`EngineError`], [`TrinoError`] or [`ConnectorError`] that travelled through DataFusion
+/// keeps its code.
 fn typed_external(
     inner: &(dyn std::error::Error + Send + Sync + 'static),
     sql: &str,
@@ -211,6 +217,13 @@ fn typed_external(
     if let Some(engine) = inner.downcast_ref::<EngineError>() {
         let failure = engine.to_failure(sql);
         return (failure.code, failure.message, failure.location.or(location));
+    }
+    if let Some(trino) = inner.downcast_ref::<TrinoError>() {
+        return (
+            trino.code,
+            trino.message.clone(),
+            trino.location.or(location),
+        );
     }
     match inner.downcast_ref::<ConnectorError>() {
         Some(connector) => (connector.error_code(), connector.to_string(), location),
@@ -320,19 +333,11 @@ pub fn find_word(sql: &str, word: &str) -> Option<SqlLocation> {
         let before = haystack[..start].chars().next_back();
         let after = haystack[end..].chars().next();
         if !before.is_some_and(is_word) && !after.is_some_and(is_word) {
-            return Some(location_of(sql, start));
+            return Some(SqlLocation::of_offset(sql, start));
         }
         search_from = end;
     }
     None
-}
-
-/// The 1-based line and column of a byte offset.
-pub fn location_of(sql: &str, offset: usize) -> SqlLocation {
-    let before = &sql[..offset.min(sql.len())];
-    let line = before.matches('\n').count() as u32 + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u32 + 1;
-    SqlLocation { line, column }
 }
 
 #[cfg(test)]
@@ -389,5 +394,30 @@ mod tests {
     fn divide_by_zero_is_classified() {
         let error = DataFusionError::ArrowError(Box::new(ArrowError::DivideByZero), None);
         assert_eq!(classify(&error, "").0, ErrorCode::DIVISION_BY_ZERO);
+    }
+
+    #[test]
+    fn typed_errors_keep_their_code_through_datafusion() {
+        let typed = TrinoError::at(
+            ErrorCode::TABLE_NOT_FOUND,
+            "Table 'a.b.c' does not exist",
+            Some(SqlLocation { line: 1, column: 3 }),
+        );
+        let wrapped = DataFusionError::Context(
+            "while planning".to_string(),
+            Box::new(DataFusionError::External(Box::new(typed))),
+        );
+        let (code, message, location) = classify(&wrapped, "");
+        assert_eq!(code, ErrorCode::TABLE_NOT_FOUND);
+        assert_eq!(message, "Table 'a.b.c' does not exist");
+        assert_eq!(location, Some(SqlLocation { line: 1, column: 3 }));
+    }
+
+    #[test]
+    fn words_after_text_that_lowercases_longer_are_located_safely() {
+        // `İ` lowercases to two characters, so offsets in the lowercased text are not offsets
+        // in the original; the location must still be a valid position, never a panic.
+        let sql = "SELECT 'İİİİ', nosuch FROM t";
+        assert!(find_word(sql, "nosuch").is_some());
     }
 }

@@ -16,7 +16,7 @@ use datafusion::datasource::memory::MemorySourceConfig;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
 use tracing::warn;
-use vivace_connectors::{column_comment, table_comment};
+use vivace_spi::{column_comment, table_comment};
 
 use crate::metadata_filter::{NameFilter, NamePart};
 use crate::types::trino_type_of_field;
@@ -24,18 +24,7 @@ use crate::types::trino_type_of_field;
 /// The schema's name.
 pub const INFORMATION_SCHEMA: &str = "information_schema";
 
-/// Trino's hidden columns of the metadata table `schema.table`: they can be selected by name,
-/// but `SELECT *`, `DESCRIBE` and the column listings leave them out.
-pub fn hidden_columns(schema: &str, table: &str) -> &'static [&'static str] {
-    if !schema.eq_ignore_ascii_case(INFORMATION_SCHEMA) {
-        return &[];
-    }
-    match table.to_ascii_lowercase().as_str() {
-        "tables" => &["trino_relation_type", "table_comment"],
-        "columns" => &["comment", "extra_info", "column_comment"],
-        _ => &[],
-    }
-}
+pub use vivace_sql::hidden_columns;
 
 /// The tables of `information_schema`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,8 +5,8 @@ use vivace_common::{ErrorCode, QueryId};
 
 use crate::error::{EngineError, EngineResult, QueryFailure};
 use crate::session::Session;
-use crate::statement::CallArgument;
 use crate::tracker::QueryTracker;
+use vivace_sql::statement::CallArgument;
 
 /// A procedure `CALL` can run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

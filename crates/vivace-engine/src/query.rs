@@ -12,8 +12,8 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use vivace_common::{ErrorCode, QueryId};
-use vivace_connectors::ScanCounters;
 use vivace_protocol::Column;
+use vivace_spi::ScanCounters;
 
 use crate::error::QueryFailure;
 use crate::session::{Session, SessionUpdate};
@@ -141,8 +141,9 @@ pub struct QueryHandle {
 }
 
 impl QueryHandle {
-    /// A new queued query and the sender its executor writes events to.
-    pub(crate) fn new(
+    /// A new queued query and the sender its executor writes events to (for implementations
+    /// of [`QueryService`](crate::QueryService)).
+    pub fn new(
         id: QueryId,
         session: Session,
         sql: String,

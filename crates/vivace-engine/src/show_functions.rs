@@ -13,8 +13,8 @@ use datafusion::execution::SessionState;
 use datafusion::logical_expr::{ReturnFieldArgs, Signature, TypeSignature, Volatility};
 use serde_json::Value;
 
-use crate::statement::Like;
 use crate::types::{trino_type_of, trino_type_of_field};
+use vivace_sql::statement::Like;
 
 /// One row of `SHOW FUNCTIONS`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -118,7 +118,7 @@ fn rows_for(
 
 /// Every function of `state` whose name matches `like`, sorted by name and types.
 pub(crate) fn function_rows(state: &SessionState, like: Option<&Like>) -> Vec<FunctionRow> {
-    let matcher = like.map(|l| crate::execute::LikeMatcher::new(&l.pattern, l.escape.as_deref()));
+    let matcher = like.map(|l| vivace_sql::LikeMatcher::new(&l.pattern, l.escape.as_deref()));
     let wanted =
         |name: &str| !is_internal(name) && matcher.as_ref().is_none_or(|m| m.matches(name));
     let mut rows = Vec::new();

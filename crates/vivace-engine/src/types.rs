@@ -1,9 +1,9 @@
 //! How Arrow types appear as Trino types.
 
 use arrow::datatypes::{DataType, Field, IntervalUnit, TimeUnit};
-use vivace_connectors::TRINO_TYPE_METADATA_KEY;
 use vivace_protocol::TrinoType;
 use vivace_protocol::types::RowField;
+use vivace_spi::TRINO_TYPE_METADATA_KEY;
 
 /// The Trino type of an Arrow field: the `trino.type` metadata when present and valid, otherwise
 /// the natural mapping of its Arrow type.

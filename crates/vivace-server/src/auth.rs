@@ -10,9 +10,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use vivace_security::{AuthRequest, Principal};
 
-use crate::connections::is_this_host;
 use crate::error::RequestError;
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// The connection a request arrived on, set by the accept loop.
 #[derive(Debug, Clone, Copy)]
@@ -28,36 +27,6 @@ pub(crate) struct ConnectionInfo {
 /// The authenticated principal of a request; `None` when authentication is off.
 #[derive(Debug, Clone)]
 pub(crate) struct Authenticated(pub(crate) Option<Principal>);
-
-impl AppState {
-    /// Whether the request reached us over TLS, directly or through a trusted proxy.
-    pub(crate) fn is_secure(&self, request_tls: bool, headers: &HeaderMap) -> bool {
-        request_tls
-            || (self.config.process_forwarded
-                && headers
-                    .get("x-forwarded-proto")
-                    .and_then(|v| v.to_str().ok())
-                    .is_some_and(|v| v.trim().eq_ignore_ascii_case("https")))
-    }
-}
-
-impl AppState {
-    /// The client's address: behind a trusted proxy, the last hop it reports in
-    /// `X-Forwarded-For` (the one the proxy itself saw), else the peer address.
-    fn client_address(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
-        if !self.config.process_forwarded {
-            return peer;
-        }
-        headers
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .next_back()
-            .and_then(|hop| hop.trim().parse().ok())
-            .unwrap_or(peer)
-    }
-}
 
 /// Middleware for client endpoints: authenticates the request and records the principal.
 pub(crate) async fn authenticate(
@@ -85,42 +54,6 @@ pub(crate) async fn authenticate(
             next.run(request).await
         }
         Err(error) => RequestError::Security(error).into_response(),
-    }
-}
-
-impl AppState {
-    /// Checks a request to an internal endpoint (announcements, tasks, the node state): with a
-    /// shared secret it must carry a valid internal token; without one (single-node mode) it
-    /// must come from this host, and never through a trusted proxy, which would make every
-    /// client look local.
-    pub(crate) fn check_internal(
-        &self,
-        headers: &HeaderMap,
-        connection: Option<&ConnectionInfo>,
-        path: &str,
-    ) -> Result<(), RequestError> {
-        let refused = match self.authentication.authenticate_internal(headers) {
-            Ok(Some(_)) => return Ok(()),
-            Ok(None) => {
-                let from_this_host = !self.config.process_forwarded
-                    && connection.is_some_and(|c| is_this_host(c.remote.ip(), c.local));
-                if from_this_host {
-                    return Ok(());
-                }
-                RequestError::Forbidden(
-                    "internal endpoints accept requests only from this node when internal-communication.shared-secret is not set"
-                        .to_string(),
-                )
-            }
-            Err(error) => RequestError::Security(error),
-        };
-        let peer = connection
-            .map(|c| c.remote.ip().to_string())
-            .unwrap_or_default();
-        crate::log_limit::warn_limited!(
-            "internal request to {path} from {peer} refused: {refused}"
-        );
-        Err(refused)
     }
 }
 

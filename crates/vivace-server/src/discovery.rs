@@ -9,7 +9,7 @@ use vivace_cluster::Announcement;
 
 use crate::connections::read_body;
 use crate::error::RequestError;
-use crate::server::AppState;
+use crate::state::AppState;
 
 fn not_discovery() -> RequestError {
     RequestError::BadRequest(

@@ -5,8 +5,14 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use vivace_cluster::ClusterError;
 use vivace_engine::QueryFailure;
-use vivace_protocol::{ErrorLocation, FailureInfo, QueryError};
+use vivace_protocol::{ErrorLocation, FailureInfo, HeaderError, QueryError};
 use vivace_security::SecurityError;
+
+impl From<HeaderError> for RequestError {
+    fn from(error: HeaderError) -> Self {
+        RequestError::BadRequest(error.0)
+    }
+}
 
 /// The wire form of a failed query.
 pub(crate) fn query_error(failure: &QueryFailure) -> QueryError {

@@ -4,104 +4,14 @@
 use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use vivace_engine::{Identity, Session, SessionUpdate};
 use vivace_protocol::ProtocolHeaders;
+use vivace_protocol::request_headers::{self, RequestedSession, form_encode as encode};
 use vivace_security::{AuthMethod, Principal, decode_basic};
 
 use crate::error::RequestError;
 
 /// Picks the header family: Presto when only `X-Presto-*` headers are present.
 pub(crate) fn detect_family(headers: &HeaderMap) -> Result<ProtocolHeaders, RequestError> {
-    let mut trino = false;
-    let mut presto = false;
-    for name in headers.keys() {
-        let name = name.as_str();
-        trino |= name.starts_with("x-trino-");
-        presto |= name.starts_with("x-presto-");
-    }
-    match (trino, presto) {
-        (true, true) => Err(RequestError::BadRequest(
-            "Both Trino and Presto headers detected".to_string(),
-        )),
-        (false, true) => Ok(ProtocolHeaders::Presto),
-        _ => Ok(ProtocolHeaders::Trino),
-    }
-}
-
-fn text<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, RequestError> {
-    match headers.get(name) {
-        None => Ok(None),
-        Some(value) => value
-            .to_str()
-            .map(|v| Some(v.trim()).filter(|v| !v.is_empty()))
-            .map_err(|_| RequestError::BadRequest(format!("Invalid {name} header: not ASCII"))),
-    }
-}
-
-/// Every comma-separated item of every line of a repeated header.
-fn items(headers: &HeaderMap, name: &str) -> Result<Vec<String>, RequestError> {
-    let mut out = Vec::new();
-    for value in headers.get_all(name) {
-        let line = value
-            .to_str()
-            .map_err(|_| RequestError::BadRequest(format!("Invalid {name} header: not ASCII")))?;
-        out.extend(
-            line.split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string),
-        );
-    }
-    Ok(out)
-}
-
-/// `key=urlencoded(value)` items of a header.
-fn pairs(headers: &HeaderMap, name: &str) -> Result<Vec<(String, String)>, RequestError> {
-    items(headers, name)?
-        .into_iter()
-        .map(|item| {
-            let (key, value) = item.split_once('=').ok_or_else(|| {
-                RequestError::BadRequest(format!(
-                    "Invalid {name} header: '{item}' is not key=value"
-                ))
-            })?;
-            let key = decode(key.trim());
-            if key.is_empty() {
-                return Err(RequestError::BadRequest(format!(
-                    "Invalid {name} header: empty name in '{item}'"
-                )));
-            }
-            Ok((key, decode(value.trim())))
-        })
-        .collect()
-}
-
-/// Form decoding: `%XX` escapes and `+` as space.
-pub(crate) fn decode(text: &str) -> String {
-    let spaced = text.replace('+', " ");
-    let mut bytes = Vec::with_capacity(spaced.len());
-    let raw = spaced.as_bytes();
-    let mut i = 0;
-    while i < raw.len() {
-        if raw[i] == b'%'
-            && i + 2 < raw.len()
-            && let (Some(h), Some(l)) = (hex(raw[i + 1]), hex(raw[i + 2]))
-        {
-            bytes.push(h * 16 + l);
-            i += 3;
-            continue;
-        }
-        bytes.push(raw[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&bytes).into_owned()
-}
-
-fn hex(b: u8) -> Option<u8> {
-    (b as char).to_digit(16).map(|d| d as u8)
-}
-
-/// Form encoding, commas included.
-pub(crate) fn encode(text: &str) -> String {
-    form_urlencoded::byte_serialize(text.as_bytes()).collect()
+    Ok(request_headers::detect_family(headers)?)
 }
 
 /// Who a request runs as: the authenticated principal (after user mapping), or, with
@@ -112,7 +22,7 @@ pub(crate) fn request_identity(
     family: ProtocolHeaders,
     principal: Option<&Principal>,
 ) -> Result<Identity, RequestError> {
-    let header_user = text(headers, family.user())?;
+    let header_user = request_headers::header_text(headers, family.user())?;
     let Some(principal) = principal.filter(|p| p.method != AuthMethod::Internal) else {
         let user = match header_user {
             Some(user) => user.to_string(),
@@ -151,36 +61,23 @@ pub(crate) fn session_from_headers(
     principal: Option<&Principal>,
 ) -> Result<Session, RequestError> {
     let identity = request_identity(headers, family, principal)?;
-    let owned = |v: Option<&str>| v.map(str::to_string);
-    let mut session = Session {
+    let requested = RequestedSession::from_headers(headers, family)?;
+    Ok(Session {
         identity,
-        source: owned(text(headers, family.source())?),
-        catalog: owned(text(headers, family.catalog())?),
-        schema: owned(text(headers, family.schema())?),
-        path: owned(text(headers, family.path())?),
-        time_zone: owned(text(headers, family.time_zone())?),
-        language: owned(text(headers, family.language())?),
-        client_info: owned(text(headers, family.client_info())?),
-        client_tags: items(headers, family.client_tags())?,
-        client_capabilities: items(headers, family.client_capabilities())?
-            .into_iter()
-            .collect(),
-        transaction_id: owned(text(headers, family.transaction_id())?),
-        trace_token: owned(text(headers, family.trace_token())?),
-        ..Session::default()
-    };
-    if session.schema.is_some() && session.catalog.is_none() {
-        return Err(RequestError::BadRequest(
-            "Schema is set but catalog is not".to_string(),
-        ));
-    }
-    for (name, value) in pairs(headers, family.session())? {
-        session.properties.insert(name, value);
-    }
-    for (name, sql) in pairs(headers, family.prepared_statement())? {
-        session.prepared_statements.insert(name, sql);
-    }
-    Ok(session)
+        source: requested.source,
+        catalog: requested.catalog,
+        schema: requested.schema,
+        path: requested.path,
+        time_zone: requested.time_zone,
+        language: requested.language,
+        client_info: requested.client_info,
+        client_tags: requested.client_tags,
+        client_capabilities: requested.client_capabilities.into_iter().collect(),
+        transaction_id: requested.transaction_id,
+        trace_token: requested.trace_token,
+        properties: requested.properties.into_iter().collect(),
+        prepared_statements: requested.prepared_statements.into_iter().collect(),
+    })
 }
 
 /// The user of a `Basic` header sent without a password (trusted when no authenticator is

@@ -17,7 +17,7 @@ use crate::auth::{Authenticated, ConnectionInfo};
 use crate::connections::read_body;
 use crate::error::{RequestError, query_error};
 use crate::headers::{detect_family, request_identity};
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// `GET /v1/info`.
 pub(crate) async fn info(State(app): State<Arc<AppState>>) -> Json<ServerInfo> {

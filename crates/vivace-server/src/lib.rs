@@ -15,7 +15,9 @@ mod info;
 mod log_limit;
 mod paging;
 mod rate_limit;
+mod routes;
 mod server;
+mod state;
 mod statement;
 
 pub use config::{

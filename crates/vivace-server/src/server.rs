@@ -1,23 +1,19 @@
 //! The HTTP server: routes, shared state, the abandoned-query reaper and graceful shutdown.
 
-use std::collections::HashMap;
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Body;
-use axum::http::HeaderMap;
-use axum::routing::{delete, get};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder as ConnectionBuilder;
 use hyper_util::server::graceful::GracefulConnection;
-use parking_lot::Mutex;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
@@ -25,131 +21,21 @@ use tokio_util::either::Either;
 use tower_service::Service;
 use tracing::{debug, info, warn};
 use vivace_cluster::Membership;
-use vivace_cluster::distributed::{NodeWorker, WORKER_GRPC_PATH};
+use vivace_cluster::distributed::NodeWorker;
 
-use crate::rate_limit::StatementRateLimiter;
-use vivace_common::{ErrorCode, QueryId};
-use vivace_engine::{QueryFailure, QueryService};
+use vivace_engine::QueryService;
 use vivace_security::tls::{self, ReloadingCertificate};
 use vivace_security::{Authentication, SecurityError};
 
-use crate::auth::{self, ConnectionInfo};
+use crate::auth::ConnectionInfo;
 use crate::config::ServerConfig;
 use crate::connections::{
     Activity, Admission, ConnectionLimits, REFUSED_TIMEOUT, RESTRICTED_TIMEOUT, Refusal,
     TrackedBody, close_after, is_health_request, open_files_limit, overloaded_response,
     raw_refusal,
 };
-use crate::paging::ProtocolQuery;
-use crate::{discovery, info as info_routes, statement};
-
-/// How long the protocol state of an ended query is kept after its last request.
-const ENDED_QUERY_RETENTION: Duration = Duration::from_secs(300);
-
-/// How long the final page stays available for a client's retry after it was served.
-const DELIVERED_QUERY_RETENTION: Duration = Duration::from_secs(15);
-
-/// State shared by the handlers.
-pub(crate) struct AppState {
-    pub(crate) service: Arc<dyn QueryService>,
-    pub(crate) authentication: Arc<Authentication>,
-    /// The node directory, on a coordinator.
-    pub(crate) membership: Option<Arc<Membership>>,
-    /// This node's worker, which runs tasks other nodes send it.
-    pub(crate) worker: Option<NodeWorker>,
-    /// Set by `PUT /v1/info/state`: drain and stop as on SIGTERM.
-    pub(crate) shutdown_requested: tokio::sync::Notify,
-    pub(crate) config: ServerConfig,
-    pub(crate) queries: Mutex<HashMap<QueryId, Arc<ProtocolQuery>>>,
-    pub(crate) started: Instant,
-    /// Statements per second per user.
-    pub(crate) statement_rate: StatementRateLimiter,
-    shutting_down: AtomicBool,
-}
-
-impl AppState {
-    pub(crate) fn is_shutting_down(&self) -> bool {
-        self.shutting_down.load(Ordering::SeqCst)
-    }
-
-    /// Whether this node's worker still runs tasks.
-    pub(crate) fn tasks_running(&self) -> bool {
-        self.worker
-            .as_ref()
-            .is_some_and(|w| w.calls_in_flight() > 0)
-    }
-
-    /// Starts the drain, as SIGTERM does.
-    pub(crate) fn request_shutdown(&self) {
-        self.shutdown_requested.notify_one();
-    }
-
-    pub(crate) fn register(&self, query: Arc<ProtocolQuery>) {
-        self.queries.lock().insert(query.handle.id().clone(), query);
-    }
-
-    /// The scheme, host and port clients used, for `nextUri` and `infoUri`.
-    pub(crate) fn base_uri(&self, headers: &HeaderMap, tls: bool) -> String {
-        let header = |name: &str| {
-            headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(|v| v.split(',').next().unwrap_or(v).trim().to_string())
-                .filter(|v| !v.is_empty())
-        };
-        let mut scheme = if tls { "https" } else { "http" }.to_string();
-        let mut host = header("host").unwrap_or_else(|| {
-            let port = match &self.config.https {
-                Some(https) if tls => https.port,
-                _ => self.config.http_port,
-            };
-            format!("localhost:{port}")
-        });
-        if self.config.process_forwarded {
-            if let Some(proto) = header("x-forwarded-proto") {
-                scheme = proto;
-            }
-            if let Some(forwarded_host) = header("x-forwarded-host") {
-                host = forwarded_host;
-            }
-            if let Some(port) = header("x-forwarded-port") {
-                let bare = match host.rsplit_once(':') {
-                    Some((name, tail)) if tail.chars().all(|c| c.is_ascii_digit()) => name,
-                    _ => host.as_str(),
-                };
-                host = format!("{bare}:{port}");
-            }
-        }
-        format!("{scheme}://{host}")
-    }
-
-    /// Fails queries whose client stopped polling; forgets ended queries nobody asks about.
-    fn reap(&self) {
-        let mut queries = self.queries.lock();
-        queries.retain(|_, query| {
-            let idle = query.idle_for();
-            let done = query.handle.status().state.is_done();
-            if !done && idle > self.config.client_timeout {
-                warn!(query_id = %query.handle.id(), "abandoning query whose client stopped polling");
-                query.handle.fail(QueryFailure::new(
-                    ErrorCode::ABANDONED_QUERY,
-                    format!(
-                        "Query {} was abandoned by the client, as it may have exited or stopped checking for query results. Query results have not been accessed since {}",
-                        query.handle.id(),
-                        vivace_common::properties::format_duration(idle)
-                    ),
-                    None,
-                ));
-            }
-            let expired = if query.is_complete() {
-                idle > DELIVERED_QUERY_RETENTION
-            } else {
-                done && idle > ENDED_QUERY_RETENTION
-            };
-            !expired
-        });
-    }
-}
+use crate::routes::router;
+use crate::state::AppState;
 
 /// Errors starting or running the server.
 #[derive(Debug, thiserror::Error)]
@@ -248,23 +134,17 @@ impl Server {
             max_connections,
             config.process_forwarded,
         ));
-        let statement_rate = StatementRateLimiter::new(config.max_statements_per_second_per_user);
         Ok(Server {
             listeners,
             certificate,
             limits,
-            state: Arc::new(AppState {
+            state: Arc::new(AppState::new(
+                config,
                 service,
                 authentication,
                 membership,
                 worker,
-                shutdown_requested: tokio::sync::Notify::new(),
-                config,
-                queries: Mutex::new(HashMap::new()),
-                started: Instant::now(),
-                statement_rate,
-                shutting_down: AtomicBool::new(false),
-            }),
+            )),
         })
     }
 
@@ -601,64 +481,4 @@ async fn drive<C: GracefulConnection>(
             }
         }
     }
-}
-
-impl AppState {
-    /// Whether any query is still running or has results its client has not fetched.
-    fn has_undelivered_queries(&self) -> bool {
-        self.service.running_queries() > 0
-            || self.queries.lock().values().any(|q| {
-                !q.handle.status().state.is_done() || q.idle_for() < Duration::from_millis(500)
-            })
-    }
-}
-
-fn router(state: Arc<AppState>) -> Router {
-    let body_limit = state.config.limits.max_request_body_size;
-    let statement_path = "/v1/statement/{kind}/{id}/{slug}/{token}";
-    let authenticated = Router::new()
-        .route("/v1/statement", axum::routing::post(statement::submit))
-        .route("/v1/node", get(info_routes::nodes))
-        .route("/v1/query", get(info_routes::list_queries))
-        .route(
-            "/v1/query/{id}",
-            get(info_routes::get_query).merge(delete(info_routes::kill_query)),
-        )
-        .route("/ui/query.html", get(info_routes::query_page))
-        .route_layer(axum::middleware::from_fn_with_state(
-            Arc::clone(&state),
-            auth::authenticate,
-        ));
-    let mut internal = Router::new().route(
-        "/v1/announcement/{node_id}",
-        axum::routing::put(discovery::announce).delete(discovery::unannounce),
-    );
-    if let Some(worker) = &state.worker {
-        internal = internal.route_service(WORKER_GRPC_PATH, worker.grpc_service());
-    }
-    let internal = internal.route_layer(axum::middleware::from_fn_with_state(
-        Arc::clone(&state),
-        auth::internal_only,
-    ));
-    // As in Trino, following `nextUri` needs no credentials: the random slug in the URI
-    // authorizes it, so a query outlives its client's token.
-    Router::new()
-        .route(
-            statement_path,
-            get(statement::fetch)
-                .delete(statement::cancel)
-                .head(statement::heartbeat),
-        )
-        .route("/v1/info", get(info_routes::info))
-        .route(
-            "/v1/info/state",
-            get(info_routes::state).put(info_routes::put_state),
-        )
-        .route("/v1/info/coordinator", get(info_routes::coordinator))
-        .route("/v1/status", get(info_routes::status))
-        .merge(authenticated)
-        .merge(internal)
-        .with_state(state)
-        // Bodies are read with `read_body`; this bounds any other reader.
-        .layer(axum::extract::DefaultBodyLimit::max(body_limit))
 }

@@ -7,14 +7,13 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use vivace_common::QueryId;
 
 use crate::auth::{Authenticated, ConnectionInfo};
 use crate::connections::read_body;
 use crate::error::RequestError;
 use crate::headers::{detect_family, session_from_headers};
 use crate::paging::{Page, ProtocolQuery};
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// `POST /v1/statement`: the body is the SQL text.
 pub(crate) async fn submit(
@@ -107,15 +106,4 @@ fn page_response(page: Page) -> Response {
         headers.append(name, value);
     }
     response
-}
-
-impl AppState {
-    pub(crate) fn find(&self, id: &str, slug: &str) -> Result<Arc<ProtocolQuery>, RequestError> {
-        let id = QueryId::parse(id).ok_or(RequestError::NotFound)?;
-        let query = self.queries.lock().get(&id).cloned();
-        match query {
-            Some(query) if query.slug == slug => Ok(query),
-            _ => Err(RequestError::NotFound),
-        }
-    }
 }

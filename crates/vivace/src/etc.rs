@@ -7,10 +7,11 @@ use std::sync::Arc;
 
 use vivace_cluster::ClusterConfig;
 use vivace_common::{PropertiesError, PropertyMap};
-use vivace_connectors::{ConnectorError, ConnectorFactory, MountedConnector, builtin_factories};
+use vivace_connectors::builtin_factories;
 use vivace_engine::EngineConfig;
 use vivace_security::{SecurityConfig, SecurityError};
 use vivace_server::ServerConfig;
+use vivace_spi::{ConnectorError, ConnectorFactory, MountedConnector};
 
 use crate::logging::LogFormat;
 

@@ -6,10 +6,11 @@ use std::sync::Arc;
 
 use tracing::info;
 use vivace_cluster::distributed::{
-    ClusterDistribution, DistributionConfig, NodeChannels, NodeWorker,
+    ClusterDistribution, ConnectorPlans, DistributionConfig, NodeChannels, NodeWorker,
 };
 use vivace_cluster::{Announcer, Membership};
 use vivace_common::TRINO_COMPATIBLE_VERSION;
+use vivace_connectors::builtin_factories;
 use vivace_engine::NodeDirectory;
 use vivace_engine::{Engine, QueryService};
 use vivace_security::{Authentication, InternalAuth};
@@ -60,7 +61,7 @@ fn serve(config: NodeConfig) -> Result<(), String> {
         .thread_name("vivace-query")
         // Deep expression trees are walked recursively by the planner; the threads that plan
         // and run queries get a stack sized for `query.max-expression-depth`.
-        .thread_stack_size(vivace_engine::sql_limits::QUERY_THREAD_STACK_SIZE)
+        .thread_stack_size(vivace_sql::limits::QUERY_THREAD_STACK_SIZE)
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start query runtime: {e}"))?;
@@ -93,8 +94,15 @@ fn serve(config: NodeConfig) -> Result<(), String> {
         .as_deref()
         .map(|secret| Arc::new(InternalAuth::new(secret, &node_id)));
     let channels = NodeChannels::new(internal.clone());
+    let connectors = ConnectorPlans::new(
+        builtin_factories()
+            .iter()
+            .filter_map(|factory| factory.distribution())
+            .collect(),
+    );
     let worker = NodeWorker::new(
         channels.clone(),
+        connectors.clone(),
         query_runtime.handle().clone(),
         engine.node_memory(),
         memory_per_node,
@@ -121,6 +129,7 @@ fn serve(config: NodeConfig) -> Result<(), String> {
                 Arc::clone(&membership) as Arc<dyn NodeDirectory>,
                 channels,
                 worker.clone(),
+                connectors,
                 internal.clone(),
             )?;
             engine.set_distribution(Arc::new(distribution));

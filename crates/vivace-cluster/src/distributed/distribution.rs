@@ -5,11 +5,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use datafusion::catalog::TableProvider;
 use datafusion::common::Result as DfResult;
 use datafusion::execution::{SessionState, SessionStateBuilder};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion_distributed::{
-    DistributedExec, DistributedExt, SessionStateBuilderExt, WorkerResolver, display_plan_ascii,
+    DesiredTaskCountEvent, DistributedExec, DistributedExt, ScaleUpLeafNodeEvent,
+    SessionStateBuilderExt, WorkerResolver, display_plan_ascii,
 };
 use tracing::{debug, info};
 use url::Url;
@@ -22,6 +24,7 @@ use vivace_security::InternalAuth;
 
 use super::channels::NodeChannels;
 use super::codec::VivaceCodec;
+use super::connectors::ConnectorPlans;
 use super::options::QueryOptions;
 use super::task_counts;
 use super::transport::is_transport_failure;
@@ -57,17 +60,20 @@ struct Shared {
     directory: Arc<dyn NodeDirectory>,
     channels: NodeChannels,
     local_worker: NodeWorker,
+    connectors: ConnectorPlans,
     internal: Option<Arc<InternalAuth>>,
     probe: reqwest::Client,
 }
 
 impl ClusterDistribution {
-    /// Schedules over the nodes `directory` lists as ACTIVE workers.
+    /// Schedules over the nodes `directory` lists as ACTIVE workers the queries whose every
+    /// scan `connectors` say may run anywhere.
     pub fn new(
         config: DistributionConfig,
         directory: Arc<dyn NodeDirectory>,
         channels: NodeChannels,
         local_worker: NodeWorker,
+        connectors: ConnectorPlans,
         internal: Option<Arc<InternalAuth>>,
     ) -> Result<Self, String> {
         let self_url = Url::parse(&config.self_uri)
@@ -83,6 +89,7 @@ impl ClusterDistribution {
                 directory,
                 channels,
                 local_worker,
+                connectors,
                 internal,
                 probe,
             }),
@@ -103,6 +110,10 @@ impl Distribution for ClusterDistribution {
     fn display_stages(&self, plan: &Arc<dyn ExecutionPlan>) -> Option<String> {
         plan.is::<DistributedExec>()
             .then(|| display_plan_ascii(plan.as_ref(), false))
+    }
+
+    fn scans_run_anywhere(&self, table: &dyn TableProvider) -> bool {
+        self.shared.connectors.scans_run_anywhere(table)
     }
 }
 
@@ -137,11 +148,19 @@ impl Shared {
             .with_distributed_planner()
             .with_distributed_worker_resolver(Workers(urls))
             .with_distributed_channel_resolver(self.channels.clone())
-            .with_distributed_user_codec(VivaceCodec)
+            .with_distributed_user_codec(VivaceCodec::new(self.connectors.clone()))
             .with_distributed_option_extension(options)
-            .with_distributed_desired_task_count_handler(task_counts::desired_task_count)
+            .with_distributed_desired_task_count_handler({
+                let connectors = self.connectors.clone();
+                move |event: DesiredTaskCountEvent<'_>| {
+                    task_counts::desired_task_count(&connectors, event)
+                }
+            })
             .with_distributed_desired_task_count_handler(task_counts::single_partition_guard)
-            .with_distributed_scale_up_leaf_node_handler(task_counts::scale_up);
+            .with_distributed_scale_up_leaf_node_handler({
+                let connectors = self.connectors.clone();
+                move |event: ScaleUpLeafNodeEvent<'_>| task_counts::scale_up(&connectors, event)
+            });
         if self.config.include_coordinator {
             builder = builder.with_distributed_local_worker_context(
                 self.local_worker

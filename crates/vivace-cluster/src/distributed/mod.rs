@@ -7,11 +7,13 @@
 //! - [`NodeWorker`] (every node): runs the tasks it is sent, behind a gRPC service on the
 //!   node's HTTP port.
 //! - [`NodeChannels`]: the signed gRPC channels between nodes.
-//! - [`VivaceCodec`] and the tpch task handlers ship tpch scans so that each task generates
-//!   its own slice of the table.
+//! - [`ConnectorPlans`]: each connector's part (its plan codec, behind [`VivaceCodec`], how
+//!   its scans split over tasks, whether they may run anywhere), asked in turn; this layer
+//!   knows no connector by name.
 
 mod channels;
 mod codec;
+mod connectors;
 mod distribution;
 mod options;
 mod task_counts;
@@ -20,6 +22,7 @@ mod worker;
 
 pub use channels::NodeChannels;
 pub use codec::VivaceCodec;
+pub use connectors::ConnectorPlans;
 pub use distribution::{ClusterDistribution, DistributionConfig};
 pub use options::QueryOptions;
 pub use worker::{NodeWorker, WORKER_GRPC_PATH, WorkerGrpc};

@@ -1,56 +1,40 @@
-//! How many tasks a stage gets: tpch scans spread over a stage's tasks (each task generates its
-//! own slice of the table's parts), and nodes that need one partition keep their stage to one
-//! task.
+//! How many tasks a stage gets: a connector's scan asks through its distribution (tpch
+//! spreads its parts over a stage's tasks), and nodes that need one partition keep their stage
+//! to one task.
 
 use std::sync::Arc;
 
 use datafusion::common::Result as DfResult;
 use datafusion::physical_expr::Distribution;
-use datafusion::physical_plan::ExecutionPlan;
 use datafusion_distributed::{
     DesiredTaskCountEvent, DesiredTaskCountEventResponse, DistributedLeafExec,
     ScaleUpLeafNodeEvent, ScaleUpLeafNodeEventResponse,
 };
-use vivace_connectors::tpch::TpchScanExec;
+use vivace_spi::TaskCount;
 
-/// Asks for as many tasks as the table has parts worth generating, over the parts one task
-/// runs in parallel, or for every worker when the catalog spreads scans. The planner caps this
+use super::connectors::ConnectorPlans;
+
+/// The task count the first connector that knows `event`'s node asks for. The planner caps it
 /// at the number of workers.
 pub(crate) fn desired_task_count(
+    connectors: &ConnectorPlans,
     event: DesiredTaskCountEvent<'_>,
 ) -> Option<DfResult<DesiredTaskCountEventResponse>> {
-    let scan = event.plan.downcast_ref::<TpchScanExec>()?;
-    let spec = scan.spec();
-    if !spec.splittable() {
-        // Every task would generate the whole table.
-        return Some(Ok(DesiredTaskCountEventResponse::maximum(1)));
-    }
-    if spec.spread {
-        return Some(Ok(DesiredTaskCountEventResponse::desired(usize::MAX)));
-    }
-    let parts = match spec.parts_worth() {
-        Ok(parts) => parts,
-        Err(e) => return Some(Err(e)),
-    };
-    let tasks = parts.div_ceil(spec.part_count.max(1)).max(1);
-    Some(Ok(DesiredTaskCountEventResponse::desired(tasks as usize)))
+    let count = connectors.iter().find_map(|c| c.task_count(event.plan))?;
+    Some(count.map(|count| match count {
+        TaskCount::Desired(tasks) => DesiredTaskCountEventResponse::desired(tasks),
+        TaskCount::Maximum(tasks) => DesiredTaskCountEventResponse::maximum(tasks),
+    }))
 }
 
-/// Gives each of the stage's tasks its own slice of parts.
+/// Gives each of the stage's tasks its own share of a connector's scan.
 pub(crate) fn scale_up(
+    connectors: &ConnectorPlans,
     event: ScaleUpLeafNodeEvent<'_>,
 ) -> Option<DfResult<ScaleUpLeafNodeEventResponse>> {
-    let scan = event.plan.downcast_ref::<TpchScanExec>()?;
-    if event.task_count <= 1 || !scan.spec().splittable() {
-        return None;
-    }
-    let tasks = u32::try_from(event.task_count).unwrap_or(u32::MAX);
-    let variants = scan
-        .spec()
-        .split(tasks)
-        .into_iter()
-        .map(|spec| TpchScanExec::try_new(spec).map(|s| Arc::new(s) as Arc<dyn ExecutionPlan>))
-        .collect::<DfResult<Vec<_>>>();
+    let variants = connectors
+        .iter()
+        .find_map(|c| c.split(event.plan, event.task_count))?;
     let leaf = variants.and_then(|v| DistributedLeafExec::try_new(Arc::clone(event.plan), v));
     Some(leaf.map(|leaf| ScaleUpLeafNodeEventResponse::new(Arc::new(leaf))))
 }

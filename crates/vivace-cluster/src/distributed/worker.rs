@@ -11,9 +11,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use datafusion::common::Result as DfResult;
-use datafusion::execution::memory_pool::MemoryPool;
+use datafusion::execution::SessionState;
 use datafusion::execution::runtime_env::RuntimeEnv;
-use datafusion::execution::{FunctionRegistry, SessionState};
 use datafusion::prelude::SessionConfig;
 use datafusion_distributed::{DistributedExt, Worker, WorkerQueryContext};
 use futures::future::BoxFuture;
@@ -24,9 +23,11 @@ use tokio::sync::Notify;
 use tower::ServiceExt;
 use vivace_engine::NodeMemory;
 use vivace_engine::memory::QueryMemoryPool;
+use vivace_engine::session_setup;
 
 use super::channels::NodeChannels;
 use super::codec::VivaceCodec;
+use super::connectors::ConnectorPlans;
 use super::options::QueryOptions;
 
 /// The gRPC path prefix the worker service answers under.
@@ -49,11 +50,12 @@ impl std::fmt::Debug for NodeWorker {
 }
 
 impl NodeWorker {
-    /// A worker whose tasks run on `runtime`, reach other nodes through `channels`, and reserve
-    /// memory from `node_memory`, at most `default_memory_per_node` bytes per query unless the
-    /// query says otherwise.
+    /// A worker whose tasks run on `runtime`, reach other nodes through `channels`, decode
+    /// the plan nodes of `connectors`, and reserve memory from `node_memory`, at most
+    /// `default_memory_per_node` bytes per query unless the query says otherwise.
     pub fn new(
         channels: NodeChannels,
+        connectors: ConnectorPlans,
         runtime: Handle,
         node_memory: Arc<NodeMemory>,
         default_memory_per_node: u64,
@@ -64,10 +66,12 @@ impl NodeWorker {
             pools: Mutex::new(HashMap::new()),
             default_limit: default_memory_per_node,
         });
+        let codec = VivaceCodec::new(connectors);
         let worker = Worker::from_session_builder(move |ctx: WorkerQueryContext| {
             let channels = channels.clone();
+            let codec = codec.clone();
             let memory = Arc::clone(&memory);
-            async move { task_session(ctx, channels, &memory) }
+            async move { task_session(ctx, channels, codec, &memory) }
         })
         .with_version(vivace_common::TRINO_COMPATIBLE_VERSION);
         NodeWorker {
@@ -108,6 +112,7 @@ impl NodeWorker {
 fn task_session(
     ctx: WorkerQueryContext,
     channels: NodeChannels,
+    codec: VivaceCodec,
     memory: &QueryMemory,
 ) -> DfResult<SessionState> {
     let facts = SessionConfig::new()
@@ -122,29 +127,14 @@ fn task_session(
         .builder
         .with_distributed_option_extension_from_headers::<QueryOptions>(&ctx.headers)?
         .with_distributed_channel_resolver(channels)
-        .with_distributed_user_codec(VivaceCodec)
+        .with_distributed_user_codec(codec)
         .with_runtime_env(memory.runtime_for(&facts.query_id, facts.max_memory_per_node));
     if let Some(config) = builder.config().as_mut() {
-        let options = config.options_mut();
-        options.sql_parser.parse_float_as_decimal = true;
-        if !facts.time_zone.is_empty() {
-            options.execution.time_zone = Some(facts.time_zone.clone());
-        }
+        let zone = Some(facts.time_zone.clone()).filter(|zone| !zone.is_empty());
+        session_setup::apply_trino_options(config.options_mut(), zone);
     }
     let mut state = builder.build();
-    let options = Arc::clone(state.config().options());
-    for function in vivace_engine::functions::trino_functions() {
-        // Replacing DataFusion's function of the same name is intended, as on the coordinator;
-        // each is configured for this task's session (its time zone).
-        let function = function
-            .inner()
-            .with_updated_config(&options)
-            .map_or(function, Arc::new);
-        let _replaced = state.register_udf(function);
-    }
-    for function in vivace_engine::functions::trino_lambda_functions() {
-        let _replaced = state.register_higher_order_function(function);
-    }
+    session_setup::register_trino_functions(&mut state);
     Ok(state)
 }
 
@@ -178,12 +168,7 @@ impl QueryMemory {
                 }
             }
         };
-        Arc::new(RuntimeEnv {
-            memory_pool: pool as Arc<dyn MemoryPool>,
-            disk_manager: Arc::clone(&self.base.disk_manager),
-            cache_manager: Arc::clone(&self.base.cache_manager),
-            object_store_registry: Arc::clone(&self.base.object_store_registry),
-        })
+        session_setup::runtime_with_pool(&self.base, pool)
     }
 }
 

@@ -28,11 +28,15 @@ use tpchgen_arrow::{
 };
 use vivace_common::PropertyMap;
 
+mod distribution;
 mod scan;
 
+pub use distribution::TpchDistribution;
 pub use scan::{TpchScanExec, TpchScanSpec};
 
-use crate::{Connector, ConnectorFactory, ConnectorResult, TRINO_TYPE_METADATA_KEY};
+use vivace_spi::{
+    Connector, ConnectorDistribution, ConnectorFactory, ConnectorResult, TRINO_TYPE_METADATA_KEY,
+};
 
 /// Schema names listed by `SHOW SCHEMAS`; any other `sfN` is accepted too.
 const LISTED_SCHEMAS: &[&str] = &[
@@ -58,6 +62,10 @@ pub struct TpchConnectorFactory;
 impl ConnectorFactory for TpchConnectorFactory {
     fn name(&self) -> &'static str {
         "tpch"
+    }
+
+    fn distribution(&self) -> Option<Arc<dyn ConnectorDistribution>> {
+        Some(Arc::new(TpchDistribution))
     }
 
     fn create(

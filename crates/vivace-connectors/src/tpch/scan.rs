@@ -23,7 +23,7 @@ use datafusion::physical_plan::{
 use serde::{Deserialize, Serialize};
 
 use super::{ColumnNaming, ROWS_PER_SPLIT, TpchTableKind, to_trino_batch};
-use crate::ScanCounters;
+use vivace_spi::ScanCounters;
 
 /// Everything needed to rebuild a TPC-H scan on any node.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

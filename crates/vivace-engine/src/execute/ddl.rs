@@ -1,4 +1,4 @@
-//! Runs the DDL of [`crate::statement::ddl`] against the catalogs' schema providers.
+//! Runs the DDL of [`vivace_sql::statement::ddl`] against the catalogs' schema providers.
 //!
 //! Tables change definition (`ALTER TABLE`, `COMMENT ON`) only where a connector holds them as
 //! DataFusion [`MemTable`]s (the memory connector): the table is rebuilt with the new schema and
@@ -17,20 +17,23 @@ use datafusion::sql::parser::Statement as DfStatement;
 use datafusion::sql::sqlparser::ast::Statement as SqlStatement;
 use serde_json::Value;
 use vivace_common::ErrorCode;
-use vivace_connectors::memory::MemoryTable;
-use vivace_connectors::{COMMENT_METADATA_KEY, column_comment, memory, table_comment};
+use vivace_connectors::memory::{self, MemoryTable};
 use vivace_protocol::TrinoType;
 use vivace_protocol::types::format_identifier as format_ident;
+use vivace_spi::{COMMENT_METADATA_KEY, column_comment, table_comment};
 
-use super::{Completion, Execution, quote_literal, update_type_of};
+use vivace_sql::quote::quote_literal;
+
+use super::query::update_type_of;
+use super::{Completion, Execution};
 use crate::error::{EngineError, EngineResult};
 use crate::information_schema::hidden_columns;
 use crate::session::SessionUpdate;
-use crate::statement::ddl::{
+use crate::types::{column_field, trino_type_of_field};
+use vivace_sql::statement::ddl::{
     Alter, AlterAction, ColumnDefinition, Comment, CommentTarget, CreateTable, CreateTableAs,
     CreateView, RelationKind, ShowCreateKind, TableElement,
 };
-use crate::types::{column_field, trino_type_of_field};
 
 /// The zone of `timestamp with time zone` columns created by DDL; values keep their instant.
 const STORED_ZONE: &str = "UTC";
@@ -314,7 +317,7 @@ impl Execution {
         }
         self.check_names(&parsed, &view.query)?;
         let ctx = self.context()?;
-        let plan = ctx.state().statement_to_plan(parsed.statement).await?;
+        let plan = self.plan_statement(&ctx.state(), parsed.statement).await?;
         if update_type_of(&plan)?.is_some() {
             return Err(EngineError::new(
                 ErrorCode::SYNTAX_ERROR,

@@ -10,10 +10,12 @@ use std::fmt::Write as _;
 use arrow::datatypes::Field;
 use vivace_protocol::TrinoType;
 
-use super::{Completion, Execution, quote_ident, quote_literal};
+use vivace_sql::quote::{quote_ident, quote_literal};
+
+use super::{Completion, Execution};
 use crate::error::{EngineResult, find_word};
-use crate::statement::StatsSource;
 use crate::types::trino_type_of_field;
+use vivace_sql::statement::StatsSource;
 
 impl Execution {
     pub(super) async fn show_stats(
@@ -38,7 +40,7 @@ impl Execution {
         let parsed = self.parse_sql(&select)?;
         self.check_names(&parsed, &select)?;
         let ctx = self.context()?;
-        let plan = ctx.state().statement_to_plan(parsed.statement).await?;
+        let plan = self.plan_statement(&ctx.state(), parsed.statement).await?;
         let fields: Vec<Field> = plan
             .schema()
             .fields()

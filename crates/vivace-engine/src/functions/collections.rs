@@ -21,11 +21,7 @@ use datafusion::logical_expr::{
 
 use super::invalid_argument;
 
-/// The name `map_agg` is rewritten to: `map_from_entries` that keeps the first value of a
-/// repeated key and skips NULL keys, as Trino's `map_agg` does.
-pub(crate) const MAP_AGG_ENTRIES: &str = "__map_agg_entries";
-/// `__histogram(array_agg(x))`: what `histogram(x)` is rewritten to.
-pub(crate) const HISTOGRAM: &str = "__histogram";
+pub(crate) use vivace_sql::internal_functions::{HISTOGRAM, MAP_AGG_ENTRIES};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Function {

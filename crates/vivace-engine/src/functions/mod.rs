@@ -24,8 +24,6 @@ mod lambdas;
 mod regexp;
 mod size_limits;
 
-pub(crate) use collections::{HISTOGRAM, MAP_AGG_ENTRIES};
-
 /// `version()`: the Trino-compatible version number, which SQLAlchemy and others parse.
 #[derive(Debug, PartialEq, Eq, Hash)]
 struct Version {

@@ -18,8 +18,8 @@ use datafusion::datasource::memory::MemorySourceConfig;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
 use tracing::warn;
-use vivace_connectors::column_comment;
 use vivace_protocol::TrinoType;
+use vivace_spi::column_comment;
 
 use crate::catalog::CatalogManager;
 use crate::information_schema::hidden_columns;

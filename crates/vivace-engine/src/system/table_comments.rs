@@ -12,7 +12,7 @@ use datafusion::datasource::TableType;
 use datafusion::datasource::memory::MemorySourceConfig;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
-use vivace_connectors::table_comment;
+use vivace_spi::table_comment;
 
 use super::jdbc::{list_tables, text, to_batch};
 use crate::catalog::CatalogManager;
