@@ -1,11 +1,11 @@
-//! The path of a query to the planner: recognition, token rewrites, parsing with the Trino
-//! dialect under the recursion limit, then the AST rewrites to Trino's semantics.
+//! The path of a query to the planner: recognition, then the front end's `parse_sql` (token
+//! rewrites, parsing with the Trino dialect under the recursion limit, the AST checks and
+//! rewrites to Trino's semantics), and `check_syntax` as `PREPARE` uses it.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sqlparser::parser::Parser;
+use vivace_sql::parse;
 use vivace_sql::statement::{self, Statement};
-use vivace_sql::{TrinoDialect, rewrite, trino_sql};
 
 #[path = "common.rs"]
 mod common;
@@ -15,18 +15,8 @@ fuzz_target!(|data: &[u8]| {
         let Ok(Statement::Sql(text)) = statement::parse(sql) else {
             return;
         };
-        let rewritten = trino_sql::rewrite(&text);
-        let parsed = Parser::new(&TrinoDialect)
-            .with_recursion_limit(limits.parser_recursion_limit())
-            .try_with_sql(&rewritten)
-            .and_then(|mut parser| parser.parse_statements());
-        let Ok(statements) = parsed else {
-            return;
-        };
-        for mut statement in statements {
-            let _ = rewrite::inspect_statement(&statement);
-            let _ = rewrite::aliased_columns(&statement);
-            let _ = rewrite::rewrite_statement(&mut statement);
-        }
+        let limit = limits.parser_recursion_limit();
+        let _ = parse::parse_sql(&text, limit);
+        let _ = parse::check_syntax(&text, limit);
     });
 });

@@ -5,6 +5,9 @@
 //! - [`format`]: the output formats;
 //! - [`run`]: running one statement with progress, output and Ctrl-C;
 //! - `repl` and `completion`: interactive mode.
+//!
+//! It must not depend on the engine, the server or any crate but `vivace-client` and
+//! `vivace-protocol`: what it needs of a server is what any Trino server answers.
 
 mod completion;
 pub mod error;

@@ -8,6 +8,10 @@
 //!   `system.runtime.nodes` and `/v1/node`.
 //!
 //! - [`distributed`]: stages of a query run on the workers with datafusion-distributed.
+//!
+//! It reaches the engine through the ports the engine defines (`Distribution`,
+//! `NodeDirectory`) and connectors through `vivace-spi` only. It must not depend on the server
+//! or on any connector crate (those are wired in by the binary).
 
 mod announcement;
 mod announcer;

@@ -1,7 +1,7 @@
 //! Error codes, ids and property-file configuration shared by every Vivace crate.
 //!
-//! This crate sits at the bottom of the workspace: it depends on no other Vivace crate and
-//! knows nothing of SQL, HTTP or DataFusion.
+//! This crate sits at the bottom of the workspace: it must not depend on any other Vivace crate,
+//! and knows nothing of SQL, HTTP or DataFusion.
 
 pub mod error_code;
 pub mod ids;

@@ -13,7 +13,7 @@ use crate::information_schema::{INFORMATION_SCHEMA, InformationSchema};
 
 /// A mounted catalog.
 #[derive(Debug, Clone)]
-pub struct MountedCatalog {
+pub(crate) struct MountedCatalog {
     /// The catalog's name.
     pub name: String,
     /// The connector's name (`connector.name`).
@@ -56,7 +56,7 @@ fn replace_path_prefix(text: &str, prefix: &str, replacement: &str) -> String {
 
 /// The catalogs of this node, by name.
 #[derive(Debug, Default)]
-pub struct CatalogManager {
+pub(crate) struct CatalogManager {
     catalogs: RwLock<BTreeMap<String, MountedCatalog>>,
     /// Connectors' private locations and the catalog name shown instead.
     private_locations: RwLock<Vec<(String, String)>>,
@@ -64,12 +64,12 @@ pub struct CatalogManager {
 
 impl CatalogManager {
     /// An empty manager.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 
     /// Mounts a connector's catalog under `name`, replacing any catalog of that name.
-    pub fn mount(&self, name: &str, connector: &dyn Connector) {
+    pub(crate) fn mount(&self, name: &str, connector: &dyn Connector) {
         self.mount_provider(name, connector.connector_name(), connector.catalog());
         let mut hidden = self.private_locations.write();
         for location in connector.private_locations() {
@@ -85,7 +85,7 @@ impl CatalogManager {
     /// `text` (a plan shown to a client) with the connectors' private locations replaced by
     /// their catalog's name: `/srv/lake/a/b.parquet` reads `lake:/a/b.parquet`. Plans print
     /// paths with and without their leading `/`; both are replaced.
-    pub fn hide_private_locations(&self, text: &str) -> String {
+    pub(crate) fn hide_private_locations(&self, text: &str) -> String {
         let mut shown = text.to_string();
         for (location, catalog) in self.private_locations.read().iter() {
             let relative = location.trim_start_matches('/');
@@ -95,7 +95,7 @@ impl CatalogManager {
     }
 
     /// Mounts a catalog provider directly (used for the `system` catalog).
-    pub fn mount_provider(
+    pub(crate) fn mount_provider(
         &self,
         name: &str,
         connector_name: &str,
@@ -116,25 +116,25 @@ impl CatalogManager {
     }
 
     /// A mounted catalog.
-    pub fn get(&self, name: &str) -> Option<MountedCatalog> {
+    pub(crate) fn get(&self, name: &str) -> Option<MountedCatalog> {
         self.catalogs.read().get(name).cloned()
     }
 
     /// All mounted catalogs, by name.
-    pub fn list(&self) -> Vec<MountedCatalog> {
+    pub(crate) fn list(&self) -> Vec<MountedCatalog> {
         self.catalogs.read().values().cloned().collect()
     }
 }
 
 /// The catalog list DataFusion plans against.
 #[derive(Debug)]
-pub struct CatalogList {
+pub(crate) struct CatalogList {
     manager: Arc<CatalogManager>,
 }
 
 impl CatalogList {
     /// A view of the manager's catalogs.
-    pub fn new(manager: Arc<CatalogManager>) -> Self {
+    pub(crate) fn new(manager: Arc<CatalogManager>) -> Self {
         CatalogList { manager }
     }
 }

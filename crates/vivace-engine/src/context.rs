@@ -13,32 +13,30 @@ use crate::catalog::{CatalogList, CatalogManager};
 use crate::error::{EngineError, EngineResult};
 use crate::session::Session;
 use crate::session_properties::QueryLimits;
-use crate::session_setup::{apply_trino_options, register_trino_functions, runtime_with_pool};
+use vivace_functions::setup::{apply_trino_options, register_trino_functions, runtime_with_pool};
 
 /// Placeholder defaults when the session names no catalog or schema; no catalog has these
 /// names, and references are checked before DataFusion sees them.
-pub const NO_CATALOG: &str = "$no_catalog";
+pub(crate) const NO_CATALOG: &str = "$no_catalog";
 /// See [`NO_CATALOG`].
-pub const NO_SCHEMA: &str = "$no_schema";
+pub(crate) const NO_SCHEMA: &str = "$no_schema";
 
 /// Facts about the running query that table providers may read through the session config.
 #[derive(Debug, Clone, Default)]
-pub struct QueryContext {
+pub(crate) struct QueryContext {
     /// The session user.
-    pub user: String,
-    /// The query id.
-    pub query_id: String,
+    pub(crate) user: String,
 }
 
 /// Builds per-query DataFusion contexts from one shared base state.
 #[derive(Debug)]
-pub struct ContextFactory {
+pub(crate) struct ContextFactory {
     base: SessionState,
 }
 
 impl ContextFactory {
     /// A factory planning against `catalogs`.
-    pub fn new(catalogs: Arc<CatalogManager>) -> Self {
+    pub(crate) fn new(catalogs: Arc<CatalogManager>) -> Self {
         let config = base_config();
         let base = SessionStateBuilder::new()
             .with_config(config)
@@ -55,7 +53,7 @@ impl ContextFactory {
     }
 
     /// A context for one query whose memory is reserved from `pool`.
-    pub fn create(
+    pub(crate) fn create(
         &self,
         session: &Session,
         limits: &QueryLimits,
@@ -98,7 +96,7 @@ fn base_config() -> SessionConfig {
 
 /// Accepts an IANA zone name (in any case, returned as the zone database spells it) or an
 /// offset such as `+05:30`, as Trino does.
-pub fn validate_time_zone(zone: &str) -> EngineResult<String> {
+pub(crate) fn validate_time_zone(zone: &str) -> EngineResult<String> {
     if let Some(named) = chrono_tz::TZ_VARIANTS
         .iter()
         .find(|named| named.name().eq_ignore_ascii_case(zone))

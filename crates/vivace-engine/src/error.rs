@@ -2,7 +2,7 @@
 
 use arrow::error::ArrowError;
 use datafusion::common::{DataFusionError, SchemaError};
-pub use vivace_common::SqlLocation;
+pub(crate) use vivace_common::SqlLocation;
 use vivace_common::{ErrorCode, PropertiesError, TrinoError};
 use vivace_spi::ConnectorError;
 
@@ -114,7 +114,10 @@ impl From<ArrowError> for EngineError {
 
 /// Maps a DataFusion error to a Trino code, a message without DataFusion's prefixes, and a
 /// location when DataFusion or the parser knows one.
-pub fn classify(error: &DataFusionError, sql: &str) -> (ErrorCode, String, Option<SqlLocation>) {
+pub(crate) fn classify(
+    error: &DataFusionError,
+    sql: &str,
+) -> (ErrorCode, String, Option<SqlLocation>) {
     // Storage failures name files and object-store locations: the client gets a description
     // without them, the server log the detail.
     if let Some(message) = vivace_spi::storage_error::client_message(error) {
@@ -160,7 +163,7 @@ pub fn classify(error: &DataFusionError, sql: &str) -> (ErrorCode, String, Optio
     let (code, message) = match current {
         DataFusionError::SQL(parser_error, _) => {
             let text = parser_error.to_string();
-            let (message, parsed_location) = split_parser_location(&text);
+            let (message, parsed_location) = vivace_sql::parse::split_location(&text);
             location = location.or(parsed_location);
             (ErrorCode::SYNTAX_ERROR, message)
         }
@@ -251,7 +254,10 @@ fn classify_arrow(error: &ArrowError) -> (ErrorCode, String) {
         ArrowError::CastError(m) => (ErrorCode::INVALID_CAST_ARGUMENT, m.clone()),
         ArrowError::ParseError(m) => (ErrorCode::INVALID_CAST_ARGUMENT, m.clone()),
         ArrowError::ArithmeticOverflow(m) => (ErrorCode::NUMERIC_VALUE_OUT_OF_RANGE, m.clone()),
-        ArrowError::ComputeError(m) if m.contains("Overflow") || m.contains("overflow") => {
+        ArrowError::ComputeError(m)
+            if matching_phrase(m)
+                .is_some_and(|(_, code)| code == ErrorCode::NUMERIC_VALUE_OUT_OF_RANGE) =>
+        {
             (ErrorCode::NUMERIC_VALUE_OUT_OF_RANGE, m.clone())
         }
         ArrowError::InvalidArgumentError(m) => (ErrorCode::INVALID_FUNCTION_ARGUMENT, m.clone()),
@@ -267,59 +273,100 @@ fn classify_arrow(error: &ArrowError) -> (ErrorCode, String) {
     }
 }
 
-/// Plan and execution errors carry only text; these patterns pick the Trino code.
-fn classify_message(message: &str) -> (ErrorCode, String) {
+/// How a phrase must appear in a lower-cased message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phrase {
+    StartsWith(&'static str),
+    Contains(&'static str),
+}
+
+/// The one list of error text Vivace reads: DataFusion's plan and execution errors carry only
+/// a message, and these phrases of it (checked in order, lower-cased) pick the Trino code.
+/// Every other error is classified by its type. Each phrase has a sample message in the test
+/// `every_message_phrase_picks_its_code`.
+const MESSAGE_PHRASES: &[(Phrase, ErrorCode)] = &[
+    (
+        Phrase::Contains("divide by zero"),
+        ErrorCode::DIVISION_BY_ZERO,
+    ),
+    (
+        Phrase::Contains("division by zero"),
+        ErrorCode::DIVISION_BY_ZERO,
+    ),
+    (
+        Phrase::StartsWith("invalid function"),
+        ErrorCode::FUNCTION_NOT_FOUND,
+    ),
+    (
+        Phrase::Contains("no function matches"),
+        ErrorCode::FUNCTION_NOT_FOUND,
+    ),
+    (
+        Phrase::Contains("cannot be cast"),
+        ErrorCode::INVALID_CAST_ARGUMENT,
+    ),
+    (
+        Phrase::Contains("cast error"),
+        ErrorCode::INVALID_CAST_ARGUMENT,
+    ),
+    (
+        Phrase::Contains("cannot infer common"),
+        ErrorCode::TYPE_MISMATCH,
+    ),
+    (Phrase::Contains("type coercion"), ErrorCode::TYPE_MISMATCH),
+    (
+        Phrase::Contains("failed to coerce"),
+        ErrorCode::TYPE_MISMATCH,
+    ),
+    (
+        Phrase::Contains("unique expression names"),
+        ErrorCode::DUPLICATE_COLUMN_NAME,
+    ),
+    (
+        Phrase::Contains("must appear in the group by"),
+        ErrorCode::EXPRESSION_NOT_AGGREGATE,
+    ),
+    (
+        Phrase::Contains("projection references non-aggregate"),
+        ErrorCode::EXPRESSION_NOT_AGGREGATE,
+    ),
+    (
+        Phrase::Contains("overflow"),
+        ErrorCode::NUMERIC_VALUE_OUT_OF_RANGE,
+    ),
+];
+
+/// The first phrase of [`MESSAGE_PHRASES`] that `message` contains.
+fn matching_phrase(message: &str) -> Option<(Phrase, ErrorCode)> {
     let lower = message.to_ascii_lowercase();
+    MESSAGE_PHRASES
+        .iter()
+        .copied()
+        .find(|(phrase, _)| match phrase {
+            Phrase::StartsWith(start) => lower.starts_with(start),
+            Phrase::Contains(part) => lower.contains(part),
+        })
+}
+
+/// A plan or execution error's code, from its text.
+fn classify_message(message: &str) -> (ErrorCode, String) {
     // Vivace's functions name their signatures; DataFusion wraps that in its coercion report.
     if let Some(start) = message.find("Unexpected parameters (") {
         let own = &message[start..];
         let end = own.find(". No function matches").unwrap_or(own.len());
         return (ErrorCode::FUNCTION_NOT_FOUND, own[..end].to_string());
     }
-    let code = if lower.contains("divide by zero") || lower.contains("division by zero") {
-        return (ErrorCode::DIVISION_BY_ZERO, "Division by zero".into());
-    } else if lower.starts_with("invalid function") || lower.contains("no function matches") {
-        ErrorCode::FUNCTION_NOT_FOUND
-    } else if lower.contains("cannot be cast") || lower.contains("cast error") {
-        ErrorCode::INVALID_CAST_ARGUMENT
-    } else if lower.contains("cannot infer common")
-        || lower.contains("type coercion")
-        || lower.contains("failed to coerce")
-    {
-        ErrorCode::TYPE_MISMATCH
-    } else if lower.contains("unique expression names") {
-        ErrorCode::DUPLICATE_COLUMN_NAME
-    } else if lower.contains("must appear in the group by")
-        || lower.contains("projection references non-aggregate")
-    {
-        ErrorCode::EXPRESSION_NOT_AGGREGATE
-    } else if lower.contains("overflow") {
-        ErrorCode::NUMERIC_VALUE_OUT_OF_RANGE
-    } else {
-        ErrorCode::GENERIC_USER_ERROR
-    };
-    (code, message.to_string())
-}
-
-/// Splits `... at Line: 1, Column: 8` off a parser message.
-fn split_parser_location(text: &str) -> (String, Option<SqlLocation>) {
-    let text = text.strip_prefix("sql parser error: ").unwrap_or(text);
-    if let Some(at) = text.rfind(" at Line: ") {
-        let tail = &text[at + " at Line: ".len()..];
-        let mut parts = tail.split(", Column: ");
-        let line = parts.next().and_then(|l| l.trim().parse::<u32>().ok());
-        let column = parts
-            .next()
-            .and_then(|c| c.trim().trim_end_matches('.').parse::<u32>().ok());
-        if let (Some(line), Some(column)) = (line, column) {
-            return (text[..at].to_string(), Some(SqlLocation { line, column }));
+    match matching_phrase(message) {
+        Some((_, ErrorCode::DIVISION_BY_ZERO)) => {
+            (ErrorCode::DIVISION_BY_ZERO, "Division by zero".into())
         }
+        Some((_, code)) => (code, message.to_string()),
+        None => (ErrorCode::GENERIC_USER_ERROR, message.to_string()),
     }
-    (text.to_string(), None)
 }
 
 /// The position of the first whole-word, case-insensitive occurrence of `word` in `sql`.
-pub fn find_word(sql: &str, word: &str) -> Option<SqlLocation> {
+pub(crate) fn find_word(sql: &str, word: &str) -> Option<SqlLocation> {
     if word.is_empty() {
         return None;
     }
@@ -345,8 +392,86 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_message_phrase_picks_its_code() {
+        // One message per phrase, worded as DataFusion words it; each must be picked by its
+        // own phrase, and every phrase must have a message here.
+        let samples = [
+            ("Divide by zero error", ErrorCode::DIVISION_BY_ZERO),
+            ("Division by zero", ErrorCode::DIVISION_BY_ZERO),
+            (
+                "Invalid function 'nosuchfn'.\nDid you mean 'unhex'?",
+                ErrorCode::FUNCTION_NOT_FOUND,
+            ),
+            (
+                "Internal error: No function matches the given name and argument types \
+                 'abs(Utf8)'. You might need to add explicit type casts.",
+                ErrorCode::FUNCTION_NOT_FOUND,
+            ),
+            (
+                "Expression 'x' of type Utf8 cannot be cast to Int64",
+                ErrorCode::INVALID_CAST_ARGUMENT,
+            ),
+            (
+                "Cast error: Cannot cast string 'abc' to value of Int64 type",
+                ErrorCode::INVALID_CAST_ARGUMENT,
+            ),
+            (
+                "Cannot infer common argument type for comparison operation Utf8 = Int64",
+                ErrorCode::TYPE_MISMATCH,
+            ),
+            (
+                "Error during type coercion of CASE branches: Utf8 and Int64",
+                ErrorCode::TYPE_MISMATCH,
+            ),
+            (
+                "Failed to coerce arguments to satisfy a call to 'abs' function",
+                ErrorCode::TYPE_MISMATCH,
+            ),
+            (
+                "Projections require unique expression names but the expression \"a\" at \
+                 position 0 and \"a\" at position 1 have the same name.",
+                ErrorCode::DUPLICATE_COLUMN_NAME,
+            ),
+            (
+                "Column in SELECT must be in GROUP BY or an aggregate function: column \"a\" \
+                 must appear in the GROUP BY clause or must be part of an aggregate function",
+                ErrorCode::EXPRESSION_NOT_AGGREGATE,
+            ),
+            (
+                "Projection references non-aggregate values: Expression t.a could not be \
+                 resolved from available columns: count(*)",
+                ErrorCode::EXPRESSION_NOT_AGGREGATE,
+            ),
+            (
+                "Overflow happened on: 9223372036854775807 + 1",
+                ErrorCode::NUMERIC_VALUE_OUT_OF_RANGE,
+            ),
+        ];
+        let mut covered = Vec::new();
+        for (message, code) in samples {
+            let (phrase, picked) = matching_phrase(message).expect(message);
+            assert_eq!(picked, code, "{message}");
+            assert_eq!(classify_message(message).0, code, "{message}");
+            covered.push(phrase);
+        }
+        for (phrase, _) in MESSAGE_PHRASES {
+            assert!(covered.contains(phrase), "{phrase:?} has no sample message");
+        }
+        let plain = "Schema contains no field named x";
+        assert_eq!(matching_phrase(plain), None);
+        assert_eq!(classify_message(plain).0, ErrorCode::GENERIC_USER_ERROR);
+        let overflow = ArrowError::ComputeError("Overflow happened on: 1 * 2".into());
+        assert_eq!(
+            classify_arrow(&overflow).0,
+            ErrorCode::NUMERIC_VALUE_OUT_OF_RANGE
+        );
+        let other = ArrowError::ComputeError("Unsupported data type".into());
+        assert_eq!(classify_arrow(&other).0, ErrorCode::GENERIC_INTERNAL_ERROR);
+    }
+
+    #[test]
     fn parser_locations_are_extracted() {
-        let (message, location) = split_parser_location(
+        let (message, location) = vivace_sql::parse::split_location(
             "sql parser error: Expected: end of statement, found: x at Line: 2, Column: 5",
         );
         assert_eq!(message, "Expected: end of statement, found: x");

@@ -12,19 +12,16 @@ use async_trait::async_trait;
 use datafusion::catalog::{CatalogProvider, SchemaProvider, Session, TableProvider};
 use datafusion::common::{Result as DfResult, not_impl_err};
 use datafusion::datasource::TableType;
-use datafusion::datasource::memory::MemorySourceConfig;
-use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
-use datafusion::physical_plan::ExecutionPlan;
-use tracing::warn;
 use vivace_spi::{column_comment, table_comment};
 
 use crate::metadata_filter::{NameFilter, NamePart};
-use crate::types::trino_type_of_field;
+use crate::metadata_table::{MetadataRows, MetadataTable, load_table, table_names};
+use vivace_functions::types::trino_type_of_field;
 
 /// The schema's name.
-pub const INFORMATION_SCHEMA: &str = "information_schema";
+pub(crate) const INFORMATION_SCHEMA: &str = "information_schema";
 
-pub use vivace_sql::hidden_columns;
+use vivace_sql::hidden_columns;
 
 /// The tables of `information_schema`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,14 +118,14 @@ impl InfoTable {
 
 /// `information_schema` of one catalog.
 #[derive(Debug)]
-pub struct InformationSchema {
+pub(crate) struct InformationSchema {
     catalog_name: String,
     catalog: Arc<dyn CatalogProvider>,
 }
 
 impl InformationSchema {
     /// The information schema of `catalog`, named `catalog_name`.
-    pub fn new(catalog_name: &str, catalog: Arc<dyn CatalogProvider>) -> Self {
+    pub(crate) fn new(catalog_name: &str, catalog: Arc<dyn CatalogProvider>) -> Self {
         InformationSchema {
             catalog_name: catalog_name.to_string(),
             catalog,
@@ -150,11 +147,11 @@ impl SchemaProvider for InformationSchema {
             .into_iter()
             .find(|t| t.name() == name)
             .map(|kind| {
-                Arc::new(InfoSchemaTable {
+                MetadataTable::provider(InfoSchemaTable {
                     kind,
                     catalog_name: self.catalog_name.clone(),
                     catalog: Arc::clone(&self.catalog),
-                }) as Arc<dyn TableProvider>
+                })
             }))
     }
 
@@ -189,7 +186,7 @@ fn name_part(column: &str) -> Option<NamePart> {
 }
 
 #[async_trait]
-impl TableProvider for InfoSchemaTable {
+impl MetadataRows for InfoSchemaTable {
     fn schema(&self) -> SchemaRef {
         self.kind.schema()
     }
@@ -198,28 +195,12 @@ impl TableProvider for InfoSchemaTable {
         TableType::View
     }
 
-    fn supports_filters_pushdown(
-        &self,
-        filters: &[&Expr],
-    ) -> DfResult<Vec<TableProviderFilterPushDown>> {
-        Ok(vec![TableProviderFilterPushDown::Inexact; filters.len()])
+    fn name_part(column: &str) -> Option<NamePart> {
+        name_part(column)
     }
 
-    async fn scan(
-        &self,
-        _state: &dyn Session,
-        projection: Option<&Vec<usize>>,
-        filters: &[Expr],
-        _limit: Option<usize>,
-    ) -> DfResult<Arc<dyn ExecutionPlan>> {
-        let names = NameFilter::from_filters(filters, name_part);
-        let batch = self.build(&names).await?;
-        let exec = MemorySourceConfig::try_new_exec(
-            &[vec![batch]],
-            self.kind.schema(),
-            projection.cloned(),
-        )?;
-        Ok(exec)
+    async fn rows(&self, _state: &dyn Session, names: &NameFilter) -> DfResult<RecordBatch> {
+        self.build(names).await
     }
 }
 
@@ -261,26 +242,13 @@ impl InfoSchemaTable {
             let Some(provider) = self.schema_provider(&schema) else {
                 continue;
             };
-            let mut tables: Vec<String> = match names.tables() {
-                Some(wanted) => wanted
-                    .iter()
-                    .filter(|t| provider.table_exist(t))
-                    .cloned()
-                    .collect(),
-                None => provider.table_names(),
-            };
-            tables.sort();
-            tables.dedup();
-            for name in tables {
+            for name in table_names(provider.as_ref(), names) {
                 let table = if load {
-                    match provider.table(&name).await {
-                        Ok(Some(table)) => Some(table),
-                        Ok(None) => continue,
-                        Err(e) => {
-                            warn!(catalog = %self.catalog_name, %schema, table = %name, error = %e,
-                                "skipping table whose metadata cannot be read");
-                            continue;
-                        }
+                    let loaded =
+                        load_table(&self.catalog_name, &schema, provider.as_ref(), &name).await;
+                    match loaded {
+                        Some(table) => Some(table),
+                        None => continue,
                     }
                 } else {
                     None

@@ -34,7 +34,7 @@ use vivace_common::properties::format_data_size;
 use crate::error::EngineError;
 
 /// Trino's message for a query ended by the low-memory killer.
-pub const CLUSTER_OUT_OF_MEMORY_MESSAGE: &str =
+pub(crate) const CLUSTER_OUT_OF_MEMORY_MESSAGE: &str =
     "Query killed because the cluster is out of memory. Please try again in a few minutes.";
 
 /// What the node does when queries together would reserve more than the node pool holds

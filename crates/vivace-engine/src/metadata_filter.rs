@@ -36,6 +36,7 @@ impl NameFilter {
         names
     }
 
+    #[recursive::recursive]
     fn collect(&mut self, expr: &Expr, part_of: fn(&str) -> Option<NamePart>) {
         let (column, values) = match expr {
             Expr::BinaryExpr(BinaryExpr {

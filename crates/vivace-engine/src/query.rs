@@ -5,14 +5,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use arrow::array::RecordBatch;
 use chrono::{DateTime, Utc};
 use datafusion::physical_plan::ExecutionPlan;
 use parking_lot::Mutex;
-use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use vivace_common::{ErrorCode, QueryId};
-use vivace_protocol::Column;
+use vivace_protocol::TrinoType;
 use vivace_spi::ScanCounters;
 
 use crate::error::QueryFailure;
@@ -55,19 +55,29 @@ impl QueryState {
 }
 
 /// Output of a query, in order: first [`QueryEvent::Columns`], then any number of
-/// [`QueryEvent::Rows`]. The channel closes when the query ends; its outcome is then in
+/// [`QueryEvent::Batch`]es. The channel closes when the query ends; its outcome is then in
 /// [`QueryHandle::status`].
 #[derive(Debug)]
 pub enum QueryEvent {
     /// The output columns and, for statements that are not queries, the update type.
     Columns {
         /// The columns.
-        columns: Vec<Column>,
+        columns: Vec<ResultColumn>,
         /// `INSERT`, `CREATE TABLE`, `SET SESSION`, ...
         update_type: Option<String>,
     },
-    /// Encoded rows.
-    Rows(Vec<Vec<Value>>),
+    /// Rows as Arrow, their columns in the order and with the types of `Columns`; the server
+    /// encodes them for its protocol.
+    Batch(RecordBatch),
+}
+
+/// One output column: its name and the Trino type its Arrow values are read as.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResultColumn {
+    /// The name.
+    pub name: String,
+    /// The Trino type.
+    pub trino_type: TrinoType,
 }
 
 /// What the client is told about a query's state and outcome.
@@ -93,7 +103,7 @@ pub struct QueryStatus {
 
 /// Counters that grow while a query runs.
 #[derive(Debug, Default)]
-pub struct QueryCounters {
+pub(crate) struct QueryCounters {
     /// Rows sent to the client.
     pub output_rows: AtomicU64,
     /// Peak memory reserved by the query.
@@ -326,6 +336,7 @@ impl QueryHandle {
     }
 }
 
+#[recursive::recursive]
 fn collect_leaf_metrics(plan: &dyn ExecutionPlan, stats: &mut QueryStatistics) {
     if let Some(metrics) = plan.metrics() {
         let compute = metrics.elapsed_compute().unwrap_or(0);

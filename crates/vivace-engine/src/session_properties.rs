@@ -11,7 +11,7 @@ use crate::session::Session;
 
 /// One property's definition.
 #[derive(Debug, Clone)]
-pub struct SessionPropertyInfo {
+pub(crate) struct SessionPropertyInfo {
     /// Its name.
     pub name: &'static str,
     /// Its default value, as text.
@@ -30,10 +30,10 @@ const QUERY_MAX_MEMORY_PER_NODE: &str = "query_max_memory_per_node";
 const TASK_CONCURRENCY: &str = "task_concurrency";
 /// The session's time zone as `SET TIME ZONE` sets it; hidden from `SHOW SESSION`, as in
 /// Trino, and preferred over the client's `X-Trino-Time-Zone`.
-pub const TIME_ZONE_ID: &str = "time_zone_id";
+pub(crate) const TIME_ZONE_ID: &str = "time_zone_id";
 
 /// All system session properties with their defaults from the server configuration.
-pub fn system_properties(config: &EngineConfig) -> Vec<SessionPropertyInfo> {
+pub(crate) fn system_properties(config: &EngineConfig) -> Vec<SessionPropertyInfo> {
     let duration = vivace_common::properties::format_duration;
     vec![
         SessionPropertyInfo {
@@ -78,7 +78,7 @@ pub fn system_properties(config: &EngineConfig) -> Vec<SessionPropertyInfo> {
 /// Checks a `SET SESSION` value and returns it normalised. A limit may be lowered, never
 /// raised above the server's configuration: a tenant cannot give itself more time, memory
 /// or threads than the operator allows.
-pub fn validate(config: &EngineConfig, name: &str, value: &str) -> EngineResult<String> {
+pub(crate) fn validate(config: &EngineConfig, name: &str, value: &str) -> EngineResult<String> {
     let invalid = |message: String| {
         EngineError::new(
             ErrorCode::INVALID_SESSION_PROPERTY,
@@ -146,7 +146,7 @@ pub fn validate(config: &EngineConfig, name: &str, value: &str) -> EngineResult<
 
 /// The limits and knobs that apply to one query, from the configuration and the session.
 #[derive(Debug, Clone)]
-pub struct QueryLimits {
+pub(crate) struct QueryLimits {
     /// Time allowed for execution.
     pub max_execution_time: Duration,
     /// Time allowed from creation to end.
@@ -163,7 +163,7 @@ pub struct QueryLimits {
 
 impl QueryLimits {
     /// Resolves the limits; session values may only lower the server's.
-    pub fn resolve(config: &EngineConfig, session: &Session) -> EngineResult<Self> {
+    pub(crate) fn resolve(config: &EngineConfig, session: &Session) -> EngineResult<Self> {
         let mut limits = QueryLimits {
             max_execution_time: config.query_max_execution_time,
             max_run_time: config.query_max_run_time,

@@ -13,7 +13,7 @@ use datafusion::execution::SessionState;
 use datafusion::logical_expr::{ReturnFieldArgs, Signature, TypeSignature, Volatility};
 use serde_json::Value;
 
-use crate::types::{trino_type_of, trino_type_of_field};
+use vivace_functions::types::{trino_type_of, trino_type_of_field};
 use vivace_sql::statement::Like;
 
 /// One row of `SHOW FUNCTIONS`.

@@ -11,11 +11,11 @@ use crate::query::QueryHandle;
 
 /// Bytes of statement text the finished queries kept in the history may hold together: a
 /// hundred statements of `query.max-length` would otherwise keep hundreds of MB.
-pub const MAX_HISTORY_TEXT_BYTES: usize = 16 << 20;
+pub(crate) const MAX_HISTORY_TEXT_BYTES: usize = 16 << 20;
 
 /// Running and recently finished queries.
 #[derive(Debug)]
-pub struct QueryTracker {
+pub(crate) struct QueryTracker {
     max_history: usize,
     inner: Mutex<TrackerState>,
 }
@@ -28,7 +28,7 @@ struct TrackerState {
 
 impl QueryTracker {
     /// A tracker keeping at most `max_history` finished queries.
-    pub fn new(max_history: usize) -> Self {
+    pub(crate) fn new(max_history: usize) -> Self {
         QueryTracker {
             max_history,
             inner: Mutex::new(TrackerState::default()),
@@ -37,7 +37,7 @@ impl QueryTracker {
 
     /// Records a new query, forgetting the oldest finished ones beyond the history limits
     /// (`query.max-history` queries, [`MAX_HISTORY_TEXT_BYTES`] of their text).
-    pub fn add(&self, query: Arc<QueryHandle>) {
+    pub(crate) fn add(&self, query: Arc<QueryHandle>) {
         let mut state = self.inner.lock();
         state.order.push_back(query.id().clone());
         state.by_id.insert(query.id().clone(), query);
@@ -68,12 +68,12 @@ impl QueryTracker {
     }
 
     /// A query by id.
-    pub fn get(&self, id: &QueryId) -> Option<Arc<QueryHandle>> {
+    pub(crate) fn get(&self, id: &QueryId) -> Option<Arc<QueryHandle>> {
         self.inner.lock().by_id.get(id).cloned()
     }
 
     /// Every known query, oldest first.
-    pub fn list(&self) -> Vec<Arc<QueryHandle>> {
+    pub(crate) fn list(&self) -> Vec<Arc<QueryHandle>> {
         let state = self.inner.lock();
         state
             .order
@@ -83,7 +83,7 @@ impl QueryTracker {
     }
 
     /// How many queries have not ended.
-    pub fn running(&self) -> usize {
+    pub(crate) fn running(&self) -> usize {
         self.inner
             .lock()
             .by_id

@@ -138,6 +138,7 @@ impl TrinoType {
         out
     }
 
+    #[recursive::recursive]
     fn write_name(&self, out: &mut String, legacy: bool) {
         use std::fmt::Write;
         let datetime = |out: &mut String, base: &str, precision: u32, tz: bool| {
@@ -241,6 +242,7 @@ impl TrinoType {
     }
 
     /// The `typeSignature`; `legacy_datetime` as for [`TrinoType::display_name`].
+    #[recursive::recursive]
     pub fn signature(&self, legacy_datetime: bool) -> ClientTypeSignature {
         let arguments = match self {
             TrinoType::Decimal { precision, scale } => vec![
@@ -644,6 +646,29 @@ fn check_precision(precision: u32, max: u32, text: &str) -> Result<u32, String> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn naming_a_deep_type_grows_the_stack_instead_of_overflowing() {
+        // Far deeper than parsing lets through, on a thread whose stack the unguarded walk
+        // would overrun several times over.
+        let named = std::thread::Builder::new()
+            .stack_size(256 << 10)
+            .spawn(|| {
+                let mut deep = TrinoType::Bigint;
+                for _ in 0..50_000 {
+                    deep = TrinoType::Array(Box::new(deep));
+                }
+                let name = deep.display_name(false);
+                let signature = deep.signature(false);
+                // Dropping is recursive too and not ours to guard: leak the test values.
+                std::mem::forget((deep, signature));
+                name
+            })
+            .expect("spawn")
+            .join()
+            .expect("no overflow");
+        assert_eq!(named.matches("array(").count(), 50_000);
+    }
 
     #[test]
     fn deep_types_are_refused_and_nested_rows_parse_in_linear_time() {

@@ -10,7 +10,8 @@
 //! - [`InternalAuth`]: the short-lived tokens nodes sign for each other with the shared secret.
 //!
 //! Nothing here knows about HTTP servers or the engine: callers hand in request headers and
-//! get back a [`Principal`] or a [`SecurityError`].
+//! get back a [`Principal`] or a [`SecurityError`]. It must not depend on any crate of ours
+//! but `vivace-common`.
 
 mod authentication;
 mod cache;

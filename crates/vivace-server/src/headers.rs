@@ -23,6 +23,15 @@ pub(crate) fn request_identity(
     principal: Option<&Principal>,
 ) -> Result<Identity, RequestError> {
     let header_user = request_headers::header_text(headers, family.user())?;
+    identity_for(header_user, headers, principal)
+}
+
+/// [`request_identity`] for a user header already read.
+fn identity_for(
+    header_user: Option<&str>,
+    headers: &HeaderMap,
+    principal: Option<&Principal>,
+) -> Result<Identity, RequestError> {
     let Some(principal) = principal.filter(|p| p.method != AuthMethod::Internal) else {
         let user = match header_user {
             Some(user) => user.to_string(),
@@ -60,8 +69,8 @@ pub(crate) fn session_from_headers(
     family: ProtocolHeaders,
     principal: Option<&Principal>,
 ) -> Result<Session, RequestError> {
-    let identity = request_identity(headers, family, principal)?;
     let requested = RequestedSession::from_headers(headers, family)?;
+    let identity = identity_for(requested.user.as_deref(), headers, principal)?;
     Ok(Session {
         identity,
         source: requested.source,

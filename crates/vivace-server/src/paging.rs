@@ -10,8 +10,10 @@ use bytes::Bytes;
 use rand::Rng;
 use serde_json::Value;
 use tokio::sync::mpsc::error::TryRecvError;
-use vivace_engine::{QueryEvent, QueryHandle, QueryState};
-use vivace_protocol::{Column, ProtocolHeaders, QueryResults, StatementStats};
+use vivace_common::ErrorCode;
+use vivace_engine::{QueryEvent, QueryFailure, QueryHandle, QueryState, ResultColumn};
+use vivace_functions::encode::{EncodeOptions, encode_batch};
+use vivace_protocol::{Column, ProtocolHeaders, QueryResults, StatementStats, TrinoType};
 
 use crate::error::{RequestError, query_error};
 use crate::headers::update_headers;
@@ -36,6 +38,8 @@ struct PageState {
     /// The last page served.
     last: Option<Page>,
     columns: Option<Vec<Column>>,
+    /// The Trino type of each column, to encode the engine's batches by.
+    types: Vec<TrinoType>,
     update_type: Option<String>,
     /// Rows read from the engine but not yet sent (a page was full).
     pending: VecDeque<Vec<Value>>,
@@ -142,6 +146,46 @@ impl ProtocolQuery {
         Ok(page)
     }
 
+    /// The engine's columns as the protocol names them for this client.
+    fn protocol_columns(&self, columns: &[ResultColumn]) -> Vec<Column> {
+        let legacy = self.encode_options().legacy_datetime;
+        columns
+            .iter()
+            .map(|c| Column {
+                name: c.name.clone(),
+                type_name: c.trino_type.display_name(legacy),
+                type_signature: c.trino_type.signature(legacy),
+            })
+            .collect()
+    }
+
+    fn encode_options(&self) -> EncodeOptions {
+        EncodeOptions {
+            legacy_datetime: !self.handle.session().supports_parametric_datetime(),
+        }
+    }
+
+    /// `batch` as the protocol's rows; `None` after failing the query when a value cannot be
+    /// encoded (a type the engine should not have produced).
+    fn encode(
+        &self,
+        batch: &arrow::array::RecordBatch,
+        types: &[TrinoType],
+    ) -> Option<Vec<Vec<Value>>> {
+        match encode_batch(batch, types, self.encode_options()) {
+            Ok(rows) => Some(rows),
+            Err(message) => {
+                tracing::error!(query_id = %self.handle.id(), %message, "cannot encode a result");
+                self.handle.fail(QueryFailure::new(
+                    ErrorCode::GENERIC_INTERNAL_ERROR,
+                    "The result cannot be encoded for the client".to_string(),
+                    None,
+                ));
+                None
+            }
+        }
+    }
+
     async fn next_page(
         &self,
         state: &mut PageState,
@@ -179,11 +223,19 @@ impl ProtocolQuery {
                         columns,
                         update_type,
                     }) => {
-                        state.columns = Some(columns);
+                        state.columns = Some(self.protocol_columns(&columns));
+                        state.types = columns.into_iter().map(|c| c.trino_type).collect();
                         state.update_type = update_type;
                     }
-                    Some(QueryEvent::Rows(batch)) => {
-                        let mut batch = batch.into_iter();
+                    Some(QueryEvent::Batch(batch)) => {
+                        let Some(encoded) = self.encode(&batch, &state.types) else {
+                            // The query is failed; what was read is not sent.
+                            rows.clear();
+                            state.pending.clear();
+                            state.events_done = true;
+                            break;
+                        };
+                        let mut batch = encoded.into_iter();
                         for row in batch.by_ref() {
                             bytes += estimate_row_bytes(&row);
                             rows.push(row);
@@ -304,6 +356,7 @@ fn estimate_row_bytes(row: &[Value]) -> usize {
     row.iter().map(estimate_value_bytes).sum::<usize>() + 2
 }
 
+#[recursive::recursive]
 fn estimate_value_bytes(value: &Value) -> usize {
     match value {
         Value::Null | Value::Bool(_) => 5,

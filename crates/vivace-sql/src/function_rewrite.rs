@@ -700,15 +700,12 @@ fn add_filter(aggregate: &mut Function, condition: Expr) {
 #[cfg(test)]
 mod tests {
     use sqlparser::ast::VisitMut;
-    use sqlparser::dialect::GenericDialect;
-    use sqlparser::parser::Parser;
 
     use super::*;
+    use crate::test_support::parse_one;
 
     fn rewritten(sql: &str) -> String {
-        let mut statement = Parser::parse_sql(&GenericDialect {}, sql)
-            .unwrap()
-            .remove(0);
+        let mut statement = parse_one(sql);
         let flow = statement.visit(&mut FunctionRewrites);
         assert!(flow.is_continue(), "{sql}");
         statement.to_string()
@@ -745,9 +742,7 @@ mod tests {
 
     #[test]
     fn wrong_argument_counts_are_named() {
-        let mut statement = Parser::parse_sql(&GenericDialect {}, "SELECT if(a)")
-            .unwrap()
-            .remove(0);
+        let mut statement = parse_one("SELECT if(a)");
         let flow = statement.visit(&mut FunctionRewrites);
         let ControlFlow::Break(TrinoError { code, message, .. }) = flow else {
             panic!("not refused");

@@ -41,6 +41,23 @@ pub const MAX_SUBQUERY_DEPTH: usize = 16;
 /// trees recursively (cloning, rewriting, dropping them); a tree twice as deep as
 /// [`MAX_EXPRESSION_DEPTH`] fits. Untouched stack pages cost no memory.
 pub const QUERY_THREAD_STACK_SIZE: usize = 256 << 20;
+/// The stack a recursive step may still need: a function marked `#[recursive::recursive]`
+/// (ours, DataFusion's and sqlparser's) that finds less than this left continues on a new
+/// segment. Generous, because the frames between two marked calls can be large.
+pub const STACK_RED_ZONE: usize = 1 << 20;
+/// The size of each stack segment allocated on the heap when the red zone is reached.
+pub const STACK_SEGMENT_SIZE: usize = 16 << 20;
+
+/// Installs the process-wide stack guard; call once at startup, before any query runs.
+///
+/// Rust cannot turn a stack overflow into an error after it happened, so the guard prevents
+/// it: every recursive walk over a statement, a plan, a type or a value (ours and the
+/// libraries') grows its stack on the heap instead of running off the end, and the depth
+/// limits above fail the query long before that memory matters.
+pub fn install_stack_guard() {
+    recursive::set_minimum_stack_size(STACK_RED_ZONE);
+    recursive::set_stack_allocation_size(STACK_SEGMENT_SIZE);
+}
 
 /// The text limits of one server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -242,6 +242,7 @@ impl VisitorMut for HideColumns {
     }
 }
 
+#[recursive::recursive]
 fn hide_in_body(body: &mut SetExpr) {
     match body {
         SetExpr::Select(select) => hide_in_select(select),
@@ -567,15 +568,11 @@ pub fn name_unnamed_columns(query: &mut Query) {
 
 #[cfg(test)]
 mod tests {
-    use sqlparser::dialect::GenericDialect;
-    use sqlparser::parser::Parser;
-
     use super::*;
+    use crate::test_support::parse_one;
 
     fn rewritten(sql: &str) -> String {
-        let mut statement = Parser::parse_sql(&GenericDialect {}, sql)
-            .unwrap()
-            .remove(0);
+        let mut statement = parse_one(sql);
         rewrite_statement(&mut statement).unwrap();
         statement.to_string()
     }
@@ -590,12 +587,7 @@ mod tests {
             rewritten("SELECT a FROM t FETCH NEXT ROW ONLY"),
             "SELECT a FROM t LIMIT 1"
         );
-        let mut statement = Parser::parse_sql(
-            &GenericDialect {},
-            "SELECT a FROM t ORDER BY a FETCH FIRST 1 ROWS WITH TIES",
-        )
-        .unwrap()
-        .remove(0);
+        let mut statement = parse_one("SELECT a FROM t ORDER BY a FETCH FIRST 1 ROWS WITH TIES");
         assert!(rewrite_statement(&mut statement).is_err());
     }
 

@@ -1,6 +1,7 @@
 //! The `vivace` command: `vivace server` runs a node, `vivace cli` is the SQL client; the
 //! other subcommands are tools for operators. This crate wires concrete parts together:
-//! which connectors, which engine, which server.
+//! which connectors, which engine, which server. It is the only crate that may depend on all
+//! the others, and none may depend on it.
 
 mod cli;
 pub mod etc;

@@ -56,6 +56,7 @@ pub(crate) fn run(args: ServerArgs) -> ExitCode {
 }
 
 fn serve(config: NodeConfig) -> Result<(), String> {
+    vivace_sql::limits::install_stack_guard();
     // Queries run on their own runtime so that CPU-heavy work never delays HTTP requests.
     let query_runtime = tokio::runtime::Builder::new_multi_thread()
         .thread_name("vivace-query")

@@ -22,8 +22,8 @@ use tokio::runtime::Handle;
 use tokio::sync::Notify;
 use tower::ServiceExt;
 use vivace_engine::NodeMemory;
-use vivace_engine::memory::QueryMemoryPool;
-use vivace_engine::session_setup;
+use vivace_engine::QueryMemoryPool;
+use vivace_functions::setup;
 
 use super::channels::NodeChannels;
 use super::codec::VivaceCodec;
@@ -131,10 +131,10 @@ fn task_session(
         .with_runtime_env(memory.runtime_for(&facts.query_id, facts.max_memory_per_node));
     if let Some(config) = builder.config().as_mut() {
         let zone = Some(facts.time_zone.clone()).filter(|zone| !zone.is_empty());
-        session_setup::apply_trino_options(config.options_mut(), zone);
+        setup::apply_trino_options(config.options_mut(), zone);
     }
     let mut state = builder.build();
-    session_setup::register_trino_functions(&mut state);
+    setup::register_trino_functions(&mut state);
     Ok(state)
 }
 
@@ -168,7 +168,7 @@ impl QueryMemory {
                 }
             }
         };
-        session_setup::runtime_with_pool(&self.base, pool)
+        setup::runtime_with_pool(&self.base, pool)
     }
 }
 

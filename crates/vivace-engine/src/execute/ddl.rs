@@ -27,9 +27,9 @@ use vivace_sql::quote::quote_literal;
 use super::query::update_type_of;
 use super::{Completion, Execution};
 use crate::error::{EngineError, EngineResult};
-use crate::information_schema::hidden_columns;
 use crate::session::SessionUpdate;
-use crate::types::{column_field, trino_type_of_field};
+use vivace_functions::types::{column_field, trino_type_of_field};
+use vivace_sql::hidden_columns;
 use vivace_sql::statement::ddl::{
     Alter, AlterAction, ColumnDefinition, Comment, CommentTarget, CreateTable, CreateTableAs,
     CreateView, RelationKind, ShowCreateKind, TableElement,

@@ -10,7 +10,6 @@ use datafusion::logical_expr::LogicalPlan;
 use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties};
 use datafusion::sql::parser::Statement as DfStatement;
 use tracing::warn;
-use vivace_protocol::TrinoType;
 
 use crate::config::RetryPolicy;
 use crate::distribution::{DistributedQueryFacts, Distribution};
@@ -51,7 +50,6 @@ impl Execution {
         distribution: &dyn Distribution,
         state: &SessionState,
         logical: &LogicalPlan,
-        types: &[TrinoType],
     ) -> EngineResult<bool> {
         let config = &self.engine.config;
         let mut query = distribution.start(self.distributed_facts(state));
@@ -75,7 +73,7 @@ impl Execution {
                 ResultOutput::direct()
             };
             let result = self
-                .stream(physical, cluster_state.task_ctx(), types, &mut output)
+                .stream(physical, cluster_state.task_ctx(), &mut output)
                 .await;
             match result {
                 Ok(()) => return Ok(true),
@@ -132,6 +130,7 @@ impl Execution {
     }
 }
 
+#[recursive::recursive]
 pub(super) fn leaf_partitions(plan: &dyn ExecutionPlan) -> usize {
     if plan.children().is_empty() {
         plan.output_partitioning().partition_count()

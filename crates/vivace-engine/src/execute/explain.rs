@@ -1,5 +1,7 @@
 //! `EXPLAIN [ANALYZE]` in each of its types and formats.
 
+use datafusion::common::format::ExplainStatementOptions;
+use datafusion::sql::parser::{ExplainStatement, Statement as DfStatement};
 use serde_json::Value;
 use vivace_common::ErrorCode;
 use vivace_protocol::TrinoType;
@@ -88,14 +90,18 @@ impl Execution {
                 )
                 .await;
         }
-        let explain_sql = format!(
-            "EXPLAIN {}{}",
-            if analyze { "ANALYZE " } else { "" },
-            parsed.statement
-        );
+        // DataFusion's own EXPLAIN over the parsed statement, planned like any other so that
+        // its scans are resolved by the scan policy too.
+        let explain = DfStatement::Explain(ExplainStatement {
+            options: ExplainStatementOptions {
+                analyze,
+                ..ExplainStatementOptions::default()
+            },
+            statement: Box::new(parsed.statement),
+        });
         let ctx = self.context()?;
-        let frame = ctx.sql(&explain_sql).await?;
-        let batches = frame.collect().await?;
+        let plan = self.plan_statement(&ctx.state(), explain).await?;
+        let batches = ctx.execute_logical_plan(plan).await?.collect().await?;
         let mut text = String::new();
         for batch in &batches {
             let kinds = arrow::compute::cast(batch.column(0), &arrow::datatypes::DataType::Utf8)?;

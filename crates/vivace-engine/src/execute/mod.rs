@@ -1,10 +1,11 @@
 //! Runs one statement. This module only dispatches a recognised statement to the module for
 //! its concern: [`session`] (session control, prepared statements, transactions), [`show`]
 //! (`SHOW ...` as SQL over the metadata tables), [`names`] (resolving and checking names so
-//! errors carry Trino's codes), [`query`] (SQL through DataFusion, streaming encoded rows to the
-//! query's event channel), [`distributed`] (attempts on the workers), [`explain`], [`ddl`]
+//! errors carry Trino's codes), [`query`] (SQL through DataFusion, streaming Arrow batches to the
+//! query's event channel), [`computed`] (results computed here, as Arrow too), [`distributed`] (attempts on the workers), [`explain`], [`ddl`]
 //! (DDL that DataFusion cannot plan) and [`stats`] (`SHOW STATS`).
 
+mod computed;
 mod ddl;
 mod distributed;
 mod explain;
@@ -23,14 +24,13 @@ use datafusion::sql::parser::Statement as DfStatement;
 use serde_json::Value;
 use tokio::sync::mpsc;
 use vivace_common::ErrorCode;
-use vivace_protocol::{Column, TrinoType};
+use vivace_protocol::TrinoType;
 
 use crate::context::QueryContext;
-use crate::encode::EncodeOptions;
 use crate::engine::EngineInner;
 use crate::error::{EngineError, EngineResult};
 use crate::memory::QueryMemoryPool;
-use crate::query::{QueryEvent, QueryHandle};
+use crate::query::{QueryEvent, QueryHandle, ResultColumn};
 use crate::session::{Session, SessionUpdate};
 use crate::session_properties::QueryLimits;
 use vivace_sql::rewrite;
@@ -59,7 +59,8 @@ pub(crate) struct Execution {
     handle: Arc<QueryHandle>,
     sender: mpsc::Sender<QueryEvent>,
     limits: QueryLimits,
-    encode: EncodeOptions,
+    /// The client did not announce `PARAMETRIC_DATETIME`: type names are the old ones.
+    legacy_datetime: bool,
     pool: parking_lot::Mutex<Option<Arc<QueryMemoryPool>>>,
 }
 
@@ -70,15 +71,13 @@ impl Execution {
         sender: mpsc::Sender<QueryEvent>,
         limits: QueryLimits,
     ) -> Self {
-        let encode = EncodeOptions {
-            legacy_datetime: !handle.session().supports_parametric_datetime(),
-        };
+        let legacy_datetime = !handle.session().supports_parametric_datetime();
         Execution {
             engine,
             handle,
             sender,
             limits,
-            encode,
+            legacy_datetime,
             pool: parking_lot::Mutex::new(None),
         }
     }
@@ -172,14 +171,12 @@ impl Execution {
             .map_err(|_| EngineError::new(ErrorCode::USER_CANCELED, "Query was canceled"))
     }
 
-    fn columns(&self, fields: &[(String, TrinoType)]) -> Vec<Column> {
-        let legacy = self.encode.legacy_datetime;
+    fn columns(fields: &[(String, TrinoType)]) -> Vec<ResultColumn> {
         fields
             .iter()
-            .map(|(name, t)| Column {
+            .map(|(name, trino_type)| ResultColumn {
                 name: name.clone(),
-                type_name: t.display_name(legacy),
-                type_signature: t.signature(legacy),
+                trino_type: trino_type.clone(),
             })
             .collect()
     }
@@ -213,8 +210,9 @@ impl Execution {
             .iter()
             .map(|(n, t)| (n.to_string(), t.clone()))
             .collect();
+        let batch = computed::batch(&fields, &rows)?;
         self.send(QueryEvent::Columns {
-            columns: self.columns(&fields),
+            columns: Self::columns(&fields),
             update_type: None,
         })
         .await?;
@@ -223,7 +221,7 @@ impl Execution {
                 .counters()
                 .output_rows
                 .fetch_add(rows.len() as u64, Ordering::Relaxed);
-            self.send(QueryEvent::Rows(rows)).await?;
+            self.send(QueryEvent::Batch(batch)).await?;
         }
         Ok(Completion::default())
     }
@@ -238,7 +236,6 @@ impl Execution {
             &self.limits,
             QueryContext {
                 user: self.session().identity.user.clone(),
-                query_id: self.handle.id().to_string(),
             },
             self.handle.scan_counters(),
             Arc::clone(&pool) as Arc<dyn MemoryPool>,

@@ -51,40 +51,48 @@ impl Execution {
     pub(super) fn resolve_schema(&self, parts: &[String]) -> EngineResult<(String, String)> {
         let (catalog, schema) = match parts {
             [] => {
-                let schema = self.session().schema.clone().ok_or_else(|| {
-                    EngineError::new(
-                        ErrorCode::MISSING_SCHEMA_NAME,
-                        "Schema must be specified when session schema is not set",
-                    )
-                })?;
+                let schema = self.session_schema()?;
                 (self.catalog_or_session(None)?, schema)
             }
-            [schema] => (self.catalog_or_session(None)?, schema.clone()),
-            [catalog, schema] => (
-                self.catalog_or_session(Some(catalog.clone()))?,
-                schema.clone(),
-            ),
-            _ => {
-                return Err(EngineError::new(
+            _ => self.schema_name(parts)?.ok_or_else(|| {
+                EngineError::new(
                     ErrorCode::SYNTAX_ERROR,
                     format!("Too many dots in schema name: {}", parts.join(".")),
-                ));
-            }
+                )
+            })?,
         };
         self.require_schema(&catalog, &schema)?;
         Ok((catalog, schema))
+    }
+
+    /// The session's schema, or Trino's error when the session has none.
+    fn session_schema(&self) -> EngineResult<String> {
+        self.session().schema.clone().ok_or_else(|| {
+            EngineError::new(
+                ErrorCode::MISSING_SCHEMA_NAME,
+                "Schema must be specified when session schema is not set",
+            )
+        })
+    }
+
+    /// `[catalog.]schema` with the session's catalog filled in; `None` for any other number of
+    /// parts.
+    fn schema_name(&self, parts: &[String]) -> EngineResult<Option<(String, String)>> {
+        Ok(match parts {
+            [schema] => Some((self.catalog_or_session(None)?, schema.clone())),
+            [catalog, schema] => Some((
+                self.catalog_or_session(Some(catalog.clone()))?,
+                schema.clone(),
+            )),
+            _ => None,
+        })
     }
 
     /// A table name completed from the session, without checking that it exists.
     pub(super) fn qualify(&self, parts: &[String]) -> EngineResult<(String, String, String)> {
         match parts {
             [table] => {
-                let schema = self.session().schema.clone().ok_or_else(|| {
-                    EngineError::new(
-                        ErrorCode::MISSING_SCHEMA_NAME,
-                        "Schema must be specified when session schema is not set",
-                    )
-                })?;
+                let schema = self.session_schema()?;
                 Ok((self.catalog_or_session(None)?, schema, table.clone()))
             }
             [schema, table] => Ok((
@@ -166,19 +174,12 @@ impl Execution {
                     }
                     SchemaName::UnnamedAuthorization(_) => vec![],
                 };
-                let (catalog, schema) = match name.as_slice() {
-                    [schema] => (self.catalog_or_session(None)?, schema.clone()),
-                    [catalog, schema] => (
-                        self.catalog_or_session(Some(catalog.clone()))?,
-                        schema.clone(),
-                    ),
-                    _ => {
-                        return Err(EngineError::new(
-                            ErrorCode::SYNTAX_ERROR,
-                            "CREATE SCHEMA takes [catalog.]schema",
-                        ));
-                    }
-                };
+                let (catalog, schema) = self.schema_name(&name)?.ok_or_else(|| {
+                    EngineError::new(
+                        ErrorCode::SYNTAX_ERROR,
+                        "CREATE SCHEMA takes [catalog.]schema",
+                    )
+                })?;
                 if !if_not_exists && self.require_schema(&catalog, &schema).is_ok() {
                     return Err(EngineError::new(
                         ErrorCode::SCHEMA_ALREADY_EXISTS,

@@ -1,9 +1,10 @@
 //! SQL through DataFusion: parsing with the front end's rewrites, planning, running (or
-//! writing) and streaming encoded rows to the query's event channel.
+//! writing) and streaming Arrow batches to the query's event channel.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use datafusion::common::tree_node::Transformed;
 use datafusion::datasource::{provider_as_source, source_as_provider};
@@ -12,24 +13,21 @@ use datafusion::execution::context::SessionState;
 use datafusion::logical_expr::{DdlStatement, LogicalPlan, WriteOp};
 use datafusion::physical_plan::{ExecutionPlan, execute_stream};
 use datafusion::prelude::SessionContext;
-use datafusion::sql::parser::{DFParserBuilder, Statement as DfStatement};
+use datafusion::sql::parser::Statement as DfStatement;
 use futures::StreamExt;
 use serde_json::Value;
 use vivace_common::ErrorCode;
 use vivace_protocol::TrinoType;
 
-use crate::encode::encode_batch;
 use crate::error::{EngineError, EngineResult, SqlLocation};
 use crate::hooks::ScanPolicy;
 use crate::planning;
 use crate::query::{QueryEvent, QueryHandle, QueryState};
 use crate::session::SessionUpdate;
-use crate::types::trino_type_of_field;
-use vivace_sql::dialect::TrinoDialect;
-use vivace_sql::rewrite;
+use vivace_functions::types::trino_type_of_field;
 
 use super::distributed::leaf_partitions;
-use super::{Completion, Execution, Parsed};
+use super::{Completion, Execution, Parsed, computed};
 
 impl Execution {
     /// Plans a parsed statement. This is the one place where each table a query scans is
@@ -44,60 +42,15 @@ impl Execution {
         resolve_scans(plan, policy.as_ref(), &self.handle)
     }
 
-    /// Parses one statement, checks it for syntax Trino rejects, and applies the rewrites that
-    /// make DataFusion answer as Trino does.
+    /// Parses one statement with the SQL front end and hands its typed output to the planner.
     pub(super) fn parse_sql(&self, sql: &str) -> EngineResult<Parsed> {
-        let rewritten = vivace_sql::trino_sql::rewrite(sql);
-        let parsed = DFParserBuilder::new(rewritten.as_str())
-            .with_dialect(&TrinoDialect)
-            .with_recursion_limit(self.engine.config.sql_limits.parser_recursion_limit())
-            .build()
-            .and_then(|mut parser| parser.parse_statements());
-        let mut statements = match parsed {
-            Ok(statements) => statements,
-            Err(error) => {
-                return Err(match vivace_sql::trino_sql::unsupported_syntax(sql) {
-                    Some(what) => EngineError::new(ErrorCode::NOT_SUPPORTED, what),
-                    None => error.into(),
-                });
-            }
-        };
-        let statement = match (statements.pop_front(), statements.is_empty()) {
-            (Some(statement), true) => statement,
-            (None, _) => {
-                return Err(EngineError::new(
-                    ErrorCode::SYNTAX_ERROR,
-                    "SQL statement is empty",
-                ));
-            }
-            (Some(_), false) => {
-                return Err(EngineError::new(
-                    ErrorCode::SYNTAX_ERROR,
-                    "Only one statement can be run at a time",
-                ));
-            }
-        };
-        match statement {
-            DfStatement::Statement(mut inner) => {
-                let relations = rewrite::inspect_statement(&inner)?;
-                let aliased = rewrite::aliased_columns(&inner);
-                rewrite::rewrite_statement(&mut inner)?;
-                Ok(Parsed {
-                    statement: DfStatement::Statement(inner),
-                    relations,
-                    aliased,
-                })
-            }
-            DfStatement::CreateExternalTable(_) | DfStatement::CopyTo(_) => Err(EngineError::new(
-                ErrorCode::NOT_SUPPORTED,
-                "CREATE EXTERNAL TABLE and COPY are not supported; use a filesystem catalog",
-            )),
-            other => Ok(Parsed {
-                statement: other,
-                relations: rewrite::Relations::default(),
-                aliased: None,
-            }),
-        }
+        let limit = self.engine.config.sql_limits.parser_recursion_limit();
+        let parsed = vivace_sql::parse_sql(sql, limit)?;
+        Ok(Parsed {
+            statement: DfStatement::Statement(Box::new(parsed.statement)),
+            relations: parsed.relations,
+            aliased: parsed.aliased,
+        })
     }
 
     /// Plans and runs SQL through DataFusion. `user_statement` is false for the SQL that
@@ -135,10 +88,10 @@ impl Execution {
             planning::plan(self.handle.cancel_token(), ctx.execute_logical_plan(plan)).await?;
         let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
         let (state, logical) = frame.into_parts();
-        let types = self.send_columns(&schema).await?;
+        self.send_columns(&schema).await?;
         if let Some(distribution) = self.distribution_for(&logical)
             && self
-                .run_distributed(distribution.as_ref(), &state, &logical, &types)
+                .run_distributed(distribution.as_ref(), &state, &logical)
                 .await?
         {
             return Ok(Completion::default());
@@ -150,8 +103,7 @@ impl Execution {
         .await?;
         self.start_plan(&physical);
         let mut output = ResultOutput::direct();
-        self.stream(physical, state.task_ctx(), &types, &mut output)
-            .await?;
+        self.stream(physical, state.task_ctx(), &mut output).await?;
         Ok(Completion::default())
     }
 
@@ -163,25 +115,18 @@ impl Execution {
         self.handle.set_plan(Arc::clone(physical));
     }
 
-    /// Announces the result columns; returns their Trino types.
-    pub(super) async fn send_columns(&self, schema: &SchemaRef) -> EngineResult<Vec<TrinoType>> {
-        let types: Vec<TrinoType> = schema
-            .fields()
-            .iter()
-            .map(|f| trino_type_of_field(f))
-            .collect();
+    /// Announces the result columns with their Trino types.
+    pub(super) async fn send_columns(&self, schema: &SchemaRef) -> EngineResult<()> {
         let fields: Vec<(String, TrinoType)> = schema
             .fields()
             .iter()
-            .zip(&types)
-            .map(|(f, t)| (f.name().clone(), t.clone()))
+            .map(|f| (f.name().clone(), trino_type_of_field(f)))
             .collect();
         self.send(QueryEvent::Columns {
-            columns: self.columns(&fields),
+            columns: Self::columns(&fields),
             update_type: None,
         })
-        .await?;
-        Ok(types)
+        .await
     }
 
     /// Runs `physical` and passes its rows to `output`.
@@ -189,7 +134,6 @@ impl Execution {
         &self,
         physical: Arc<dyn ExecutionPlan>,
         task_ctx: Arc<TaskContext>,
-        types: &[TrinoType],
         output: &mut ResultOutput,
     ) -> EngineResult<()> {
         self.handle.transition(QueryState::Running);
@@ -200,21 +144,17 @@ impl Execution {
             if batch.num_rows() == 0 {
                 continue;
             }
-            let rows = encode_batch(&batch, types, self.encode)
-                .map_err(|m| EngineError::new(ErrorCode::GENERIC_INTERNAL_ERROR, m))?;
-            output
-                .push(rows, batch.get_array_memory_size() as u64, self)
-                .await?;
+            output.push(batch, self).await?;
         }
         output.finish(self).await
     }
 
-    pub(super) async fn deliver(&self, rows: Vec<Vec<Value>>) -> EngineResult<()> {
+    pub(super) async fn deliver(&self, batch: RecordBatch) -> EngineResult<()> {
         self.handle
             .counters()
             .output_rows
-            .fetch_add(rows.len() as u64, Ordering::Relaxed);
-        self.send(QueryEvent::Rows(rows)).await
+            .fetch_add(batch.num_rows() as u64, Ordering::Relaxed);
+        self.send(QueryEvent::Batch(batch)).await
     }
 
     pub(super) fn record_memory(&self) {
@@ -278,13 +218,14 @@ impl Execution {
         };
         match count {
             Some(count) => {
+                let fields = [("rows".to_string(), TrinoType::Bigint)];
+                let batch = computed::batch(&fields, &[vec![Value::from(count)]])?;
                 self.send(QueryEvent::Columns {
-                    columns: self.columns(&[("rows".to_string(), TrinoType::Bigint)]),
+                    columns: Self::columns(&fields),
                     update_type: Some(update_type.to_string()),
                 })
                 .await?;
-                self.send(QueryEvent::Rows(vec![vec![Value::from(count)]]))
-                    .await?;
+                self.send(QueryEvent::Batch(batch)).await?;
                 Ok(Completion {
                     update_count: Some(count),
                     session_update: SessionUpdate::default(),
@@ -298,7 +239,7 @@ impl Execution {
 /// Where result rows go: straight to the client, or held back (up to a size) while a retry
 /// could still be invisible to it.
 pub(super) struct ResultOutput {
-    held: Vec<Vec<Vec<Value>>>,
+    held: Vec<RecordBatch>,
     held_bytes: u64,
     limit: u64,
     delivered: bool,
@@ -325,25 +266,25 @@ impl ResultOutput {
 
     pub(super) async fn push(
         &mut self,
-        rows: Vec<Vec<Value>>,
-        bytes: u64,
+        batch: RecordBatch,
         execution: &Execution,
     ) -> EngineResult<()> {
+        let bytes = batch.get_array_memory_size() as u64;
         if !self.delivered && self.held_bytes.saturating_add(bytes) <= self.limit {
             self.held_bytes += bytes;
-            self.held.push(rows);
+            self.held.push(batch);
             return Ok(());
         }
         self.finish(execution).await?;
         self.delivered = true;
-        execution.deliver(rows).await
+        execution.deliver(batch).await
     }
 
     /// Delivers whatever is held.
     pub(super) async fn finish(&mut self, execution: &Execution) -> EngineResult<()> {
-        for rows in std::mem::take(&mut self.held) {
+        for batch in std::mem::take(&mut self.held) {
             self.delivered = true;
-            execution.deliver(rows).await?;
+            execution.deliver(batch).await?;
         }
         self.held_bytes = 0;
         Ok(())
@@ -405,7 +346,7 @@ pub(super) fn update_type_of(plan: &LogicalPlan) -> EngineResult<Option<&'static
     }))
 }
 
-pub(super) fn first_count(batches: &[arrow::array::RecordBatch]) -> i64 {
+pub(super) fn first_count(batches: &[RecordBatch]) -> i64 {
     batches
         .iter()
         .find(|b| b.num_rows() > 0)

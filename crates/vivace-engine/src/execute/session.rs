@@ -2,7 +2,6 @@
 //! prepared statements (`PREPARE`, `DEALLOCATE`, `DESCRIBE INPUT|OUTPUT`) and transactions.
 
 use arrow::datatypes::Field;
-use datafusion::sql::parser::DFParserBuilder;
 use serde_json::Value;
 use vivace_common::ErrorCode;
 use vivace_protocol::TrinoType;
@@ -11,8 +10,7 @@ use crate::error::{EngineError, EngineResult};
 use crate::procedures::Procedure;
 use crate::session::SessionUpdate;
 use crate::session_properties::{self};
-use crate::types::trino_type_of_field;
-use vivace_sql::dialect::TrinoDialect;
+use vivace_functions::types::trino_type_of_field;
 use vivace_sql::limits::SqlLimits;
 use vivace_sql::statement::{self, RoleSelection, Statement};
 
@@ -230,7 +228,7 @@ impl Execution {
                     Value::from(""),
                     Value::from(""),
                     Value::from(""),
-                    Value::from(t.display_name(self.encode.legacy_datetime)),
+                    Value::from(t.display_name(self.legacy_datetime)),
                     Value::from(fixed_size(&t)),
                     Value::from(aliased.get(index).copied().unwrap_or(false)),
                 ]
@@ -298,11 +296,7 @@ impl Execution {
 
 pub(super) fn check_syntax(sql: &str, limits: &SqlLimits) -> EngineResult<()> {
     if let Statement::Sql(text) = statement::parse(sql)? {
-        DFParserBuilder::new(text.as_str())
-            .with_dialect(&TrinoDialect)
-            .with_recursion_limit(limits.parser_recursion_limit())
-            .build()?
-            .parse_statements()?;
+        vivace_sql::parse::check_syntax(&text, limits.parser_recursion_limit())?;
     }
     Ok(())
 }

@@ -14,7 +14,7 @@ use vivace_sql::quote::{quote_ident, quote_literal};
 
 use super::{Completion, Execution};
 use crate::error::{EngineResult, find_word};
-use crate::types::trino_type_of_field;
+use vivace_functions::types::trino_type_of_field;
 use vivace_sql::statement::StatsSource;
 
 impl Execution {

@@ -14,38 +14,35 @@ use async_trait::async_trait;
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::common::{Result as DfResult, ScalarValue};
 use datafusion::datasource::TableType;
-use datafusion::datasource::memory::MemorySourceConfig;
-use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
-use datafusion::physical_plan::ExecutionPlan;
-use tracing::warn;
 use vivace_protocol::TrinoType;
 use vivace_spi::column_comment;
 
 use crate::catalog::CatalogManager;
-use crate::information_schema::hidden_columns;
 use crate::metadata_filter::{NameFilter, NamePart};
-use crate::types::trino_type_of_field;
+use crate::metadata_table::{MetadataRows, load_table, table_names};
+use vivace_functions::types::trino_type_of_field;
+use vivace_sql::hidden_columns;
 
 /// `java.sql.Types` codes Trino reports.
 mod sql_types {
-    pub const BOOLEAN: i64 = 16;
-    pub const TINYINT: i64 = -6;
-    pub const SMALLINT: i64 = 5;
-    pub const INTEGER: i64 = 4;
-    pub const BIGINT: i64 = -5;
-    pub const REAL: i64 = 7;
-    pub const DOUBLE: i64 = 8;
-    pub const DECIMAL: i64 = 3;
-    pub const CHAR: i64 = 1;
-    pub const VARCHAR: i64 = 12;
-    pub const VARBINARY: i64 = -3;
-    pub const DATE: i64 = 91;
-    pub const TIME: i64 = 92;
-    pub const TIMESTAMP: i64 = 93;
-    pub const TIME_WITH_TIMEZONE: i64 = 2013;
-    pub const TIMESTAMP_WITH_TIMEZONE: i64 = 2014;
-    pub const ARRAY: i64 = 2003;
-    pub const JAVA_OBJECT: i64 = 2000;
+    pub(super) const BOOLEAN: i64 = 16;
+    pub(super) const TINYINT: i64 = -6;
+    pub(super) const SMALLINT: i64 = 5;
+    pub(super) const INTEGER: i64 = 4;
+    pub(super) const BIGINT: i64 = -5;
+    pub(super) const REAL: i64 = 7;
+    pub(super) const DOUBLE: i64 = 8;
+    pub(super) const DECIMAL: i64 = 3;
+    pub(super) const CHAR: i64 = 1;
+    pub(super) const VARCHAR: i64 = 12;
+    pub(super) const VARBINARY: i64 = -3;
+    pub(super) const DATE: i64 = 91;
+    pub(super) const TIME: i64 = 92;
+    pub(super) const TIMESTAMP: i64 = 93;
+    pub(super) const TIME_WITH_TIMEZONE: i64 = 2013;
+    pub(super) const TIMESTAMP_WITH_TIMEZONE: i64 = 2014;
+    pub(super) const ARRAY: i64 = 2003;
+    pub(super) const JAVA_OBJECT: i64 = 2000;
 }
 
 /// The length of the longest time zone id (`America/Argentina/ComodRivadavia`), which Trino
@@ -306,40 +303,21 @@ impl JdbcSystemTable {
 }
 
 #[async_trait]
-impl TableProvider for JdbcSystemTable {
+impl MetadataRows for JdbcSystemTable {
     fn schema(&self) -> SchemaRef {
         self.kind.schema()
     }
 
-    fn table_type(&self) -> TableType {
-        TableType::Base
+    fn name_part(column: &str) -> Option<NamePart> {
+        name_part(column)
     }
 
-    fn supports_filters_pushdown(
-        &self,
-        filters: &[&Expr],
-    ) -> DfResult<Vec<TableProviderFilterPushDown>> {
-        Ok(vec![TableProviderFilterPushDown::Inexact; filters.len()])
-    }
-
-    async fn scan(
-        &self,
-        _state: &dyn Session,
-        projection: Option<&Vec<usize>>,
-        filters: &[Expr],
-        _limit: Option<usize>,
-    ) -> DfResult<Arc<dyn ExecutionPlan>> {
-        let names = NameFilter::from_filters(filters, name_part);
+    async fn rows(&self, _state: &dyn Session, names: &NameFilter) -> DfResult<RecordBatch> {
         let rows = match self.catalogs.upgrade() {
-            Some(manager) => self.rows(&manager, &names).await,
+            Some(manager) => self.list_rows(&manager, names).await,
             None => Vec::new(),
         };
-        let batch = to_batch(self.kind.schema(), rows)?;
-        Ok(MemorySourceConfig::try_new_exec(
-            &[vec![batch]],
-            self.kind.schema(),
-            projection.cloned(),
-        )?)
+        to_batch(self.kind.schema(), rows)
     }
 }
 
@@ -356,7 +334,7 @@ fn name_part(column: &str) -> Option<NamePart> {
 }
 
 impl JdbcSystemTable {
-    async fn rows(&self, manager: &CatalogManager, names: &NameFilter) -> Vec<Row> {
+    async fn list_rows(&self, manager: &CatalogManager, names: &NameFilter) -> Vec<Row> {
         match self.kind {
             JdbcTable::Catalogs => manager
                 .list()
@@ -447,28 +425,15 @@ pub(super) async fn list_tables(manager: &CatalogManager, names: &NameFilter) ->
             let Some(provider) = catalog.provider.schema(&schema) else {
                 continue;
             };
-            let mut tables = match names.tables() {
-                Some(wanted) => wanted
-                    .iter()
-                    .filter(|t| provider.table_exist(t))
-                    .cloned()
-                    .collect(),
-                None => provider.table_names(),
-            };
-            tables.sort();
-            for name in tables {
-                match provider.table(&name).await {
-                    Ok(Some(table)) => listed.push(Listed {
+            for name in table_names(provider.as_ref(), names) {
+                let loaded = load_table(&catalog.name, &schema, provider.as_ref(), &name).await;
+                if let Some(table) = loaded {
+                    listed.push(Listed {
                         catalog: catalog.name.clone(),
                         schema: schema.clone(),
                         name,
                         provider: table,
-                    }),
-                    Ok(None) => {}
-                    Err(e) => {
-                        warn!(catalog = %catalog.name, %schema, table = %name, error = %e,
-                            "skipping table whose metadata cannot be read");
-                    }
+                    });
                 }
             }
         }

@@ -16,13 +16,11 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use async_trait::async_trait;
 use datafusion::catalog::{CatalogProvider, SchemaProvider, Session, TableProvider};
 use datafusion::common::{Result as DfResult, not_impl_err};
-use datafusion::datasource::TableType;
-use datafusion::datasource::memory::MemorySourceConfig;
-use datafusion::logical_expr::Expr;
-use datafusion::physical_plan::ExecutionPlan;
 
 use crate::catalog::CatalogManager;
 use crate::context::QueryContext;
+use crate::metadata_filter::{NameFilter, NamePart};
+use crate::metadata_table::{MetadataRows, MetadataTable};
 use crate::tracker::QueryTracker;
 
 /// What `system.runtime.nodes` reports about this node.
@@ -81,39 +79,28 @@ impl std::fmt::Debug for SnapshotTable {
 }
 
 #[async_trait]
-impl TableProvider for SnapshotTable {
+impl MetadataRows for SnapshotTable {
     fn schema(&self) -> SchemaRef {
         Arc::clone(&self.schema)
     }
 
-    fn table_type(&self) -> TableType {
-        TableType::Base
+    fn name_part(_column: &str) -> Option<NamePart> {
+        None
     }
 
-    async fn scan(
-        &self,
-        state: &dyn Session,
-        projection: Option<&Vec<usize>>,
-        _filters: &[Expr],
-        _limit: Option<usize>,
-    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+    async fn rows(&self, state: &dyn Session, _names: &NameFilter) -> DfResult<RecordBatch> {
         let context = state
             .config()
             .get_extension::<QueryContext>()
             .map(|c| (*c).clone())
             .unwrap_or_default();
-        let batch = (self.build)(&context)?;
-        Ok(MemorySourceConfig::try_new_exec(
-            &[vec![batch]],
-            Arc::clone(&self.schema),
-            projection.cloned(),
-        )?)
+        (self.build)(&context)
     }
 }
 
 /// The `system` catalog.
 #[derive(Debug)]
-pub struct SystemCatalog {
+pub(crate) struct SystemCatalog {
     schemas: HashMap<&'static str, Arc<SystemSchema>>,
 }
 
@@ -181,8 +168,8 @@ fn timestamp(name: &str) -> Field {
     )
 }
 
-fn table(fields: Vec<Field>, build: Arc<Builder>) -> Arc<SnapshotTable> {
-    Arc::new(SnapshotTable {
+fn table(fields: Vec<Field>, build: Arc<Builder>) -> Arc<dyn TableProvider> {
+    MetadataTable::provider(SnapshotTable {
         schema: Arc::new(Schema::new(fields)),
         build,
     })
@@ -197,7 +184,7 @@ fn strings(builders: Vec<StringBuilder>) -> Vec<ArrayRef> {
 
 impl SystemCatalog {
     /// The catalog over the engine's catalogs, queries and node.
-    pub fn new(
+    pub(crate) fn new(
         catalogs: Weak<CatalogManager>,
         queries: Arc<QueryTracker>,
         node: NodeInfo,
@@ -405,18 +392,16 @@ impl SystemCatalog {
         );
 
         let runtime = SystemSchema {
-            tables: HashMap::from([
-                ("nodes", nodes as Arc<dyn TableProvider>),
-                ("queries", queries_table),
-            ]),
+            tables: HashMap::from([("nodes", nodes), ("queries", queries_table)]),
         };
         let metadata = SystemSchema {
             tables: HashMap::from([
-                ("catalogs", catalogs_table as Arc<dyn TableProvider>),
+                ("catalogs", catalogs_table),
                 (
                     "table_comments",
-                    Arc::new(table_comments::TableComments::new(Weak::clone(&catalogs)))
-                        as Arc<dyn TableProvider>,
+                    MetadataTable::provider(table_comments::TableComments::new(Weak::clone(
+                        &catalogs,
+                    ))),
                 ),
                 ("materialized_views", materialized_views),
             ]),
@@ -426,7 +411,7 @@ impl SystemCatalog {
                 .into_iter()
                 .map(|kind| {
                     let table = jdbc::JdbcSystemTable::new(kind, Weak::clone(&catalogs));
-                    (kind.name(), Arc::new(table) as Arc<dyn TableProvider>)
+                    (kind.name(), MetadataTable::provider(table))
                 })
                 .collect(),
         };

@@ -4,19 +4,17 @@
 
 use std::sync::{Arc, Weak};
 
+use arrow::array::RecordBatch;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use async_trait::async_trait;
-use datafusion::catalog::{Session, TableProvider};
+use datafusion::catalog::Session;
 use datafusion::common::{Result as DfResult, ScalarValue};
-use datafusion::datasource::TableType;
-use datafusion::datasource::memory::MemorySourceConfig;
-use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
-use datafusion::physical_plan::ExecutionPlan;
 use vivace_spi::table_comment;
 
 use super::jdbc::{list_tables, text, to_batch};
 use crate::catalog::CatalogManager;
 use crate::metadata_filter::{NameFilter, NamePart};
+use crate::metadata_table::MetadataRows;
 
 /// The `table_comments` table over the engine's catalogs.
 #[derive(Debug)]
@@ -30,44 +28,26 @@ impl TableComments {
     }
 }
 
-fn name_part(column: &str) -> Option<NamePart> {
-    match column {
-        "catalog_name" => Some(NamePart::Catalog),
-        "schema_name" => Some(NamePart::Schema),
-        "table_name" => Some(NamePart::Table),
-        _ => None,
-    }
-}
-
 #[async_trait]
-impl TableProvider for TableComments {
+impl MetadataRows for TableComments {
     fn schema(&self) -> SchemaRef {
         let fields = ["catalog_name", "schema_name", "table_name", "comment"]
             .map(|name| Field::new(name, DataType::Utf8, true));
         Arc::new(Schema::new(fields.to_vec()))
     }
 
-    fn table_type(&self) -> TableType {
-        TableType::Base
+    fn name_part(column: &str) -> Option<NamePart> {
+        match column {
+            "catalog_name" => Some(NamePart::Catalog),
+            "schema_name" => Some(NamePart::Schema),
+            "table_name" => Some(NamePart::Table),
+            _ => None,
+        }
     }
 
-    fn supports_filters_pushdown(
-        &self,
-        filters: &[&Expr],
-    ) -> DfResult<Vec<TableProviderFilterPushDown>> {
-        Ok(vec![TableProviderFilterPushDown::Inexact; filters.len()])
-    }
-
-    async fn scan(
-        &self,
-        _state: &dyn Session,
-        projection: Option<&Vec<usize>>,
-        filters: &[Expr],
-        _limit: Option<usize>,
-    ) -> DfResult<Arc<dyn ExecutionPlan>> {
-        let names = NameFilter::from_filters(filters, name_part);
+    async fn rows(&self, _state: &dyn Session, names: &NameFilter) -> DfResult<RecordBatch> {
         let listed = match self.catalogs.upgrade() {
-            Some(manager) => list_tables(&manager, &names).await,
+            Some(manager) => list_tables(&manager, names).await,
             None => Vec::new(),
         };
         let rows = listed
@@ -83,11 +63,6 @@ impl TableProvider for TableComments {
                 ]
             })
             .collect();
-        let batch = to_batch(self.schema(), rows)?;
-        Ok(MemorySourceConfig::try_new_exec(
-            &[vec![batch]],
-            self.schema(),
-            projection.cloned(),
-        )?)
+        to_batch(self.schema(), rows)
     }
 }

@@ -220,6 +220,7 @@ impl SqlJsonPath {
         Ok(items)
     }
 
+    #[recursive::recursive]
     fn apply<'v>(
         &self,
         accessor: &Accessor,

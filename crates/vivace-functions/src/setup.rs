@@ -1,5 +1,5 @@
-//! The one DataFusion setup every Vivace session gets, on the coordinator (per query, in
-//! `context.rs`) and on a worker (per task, in `vivace-cluster`): Trino's reading of SQL
+//! The one DataFusion setup every Vivace session gets, on the coordinator (per query, in the
+//! engine's `context.rs`) and on a worker (per task, in `vivace-cluster`): Trino's reading of SQL
 //! literals, the session's time zone, Trino's functions over DataFusion's, and a runtime whose
 //! memory comes from the query's pool. Both sides call these functions, so they cannot drift.
 

@@ -11,14 +11,12 @@ use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray};
 use arrow::datatypes::{DataType, FieldRef, Int64Type, IntervalMonthDayNanoType, TimeUnit};
-use datafusion::common::Result as DfResult;
+use datafusion::common::{DataFusionError, Result as DfResult};
 use datafusion::logical_expr::{
     ColumnarValue, Documentation, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl,
     Signature,
 };
-use vivace_common::ErrorCode;
-
-use crate::error::EngineError;
+use vivace_common::{ErrorCode, TrinoError};
 
 /// Trino's `sequence` limit.
 pub const MAX_SEQUENCE_ENTRIES: i128 = 10_000;
@@ -96,18 +94,23 @@ impl ScalarUDFImpl for Guarded {
             Limit::Repeat => check_repeat(&arrays, rows),
             Limit::Pad => check_pad(self.inner.name(), &arrays, rows),
         };
-        check.map_err(EngineError::into_datafusion)?;
+        check?;
         self.inner.invoke_with_args(args)
     }
 }
 
-fn invalid(message: String) -> EngineError {
-    EngineError::new(ErrorCode::INVALID_FUNCTION_ARGUMENT, message)
+fn invalid(message: String) -> DataFusionError {
+    trino_error(ErrorCode::INVALID_FUNCTION_ARGUMENT, message)
+}
+
+/// A limit's error, carried through DataFusion with its Trino code.
+fn trino_error(code: ErrorCode, message: String) -> DataFusionError {
+    DataFusionError::External(Box::new(TrinoError::new(code, message)))
 }
 
 /// `start`, `stop` and `step` of each row in one unit (integers, days or the timestamp's
 /// unit); the entry count is bounded before DataFusion builds the lists.
-fn check_sequence(arrays: &[ArrayRef], rows: usize) -> Result<(), EngineError> {
+fn check_sequence(arrays: &[ArrayRef], rows: usize) -> DfResult<()> {
     let (Some(start), Some(stop)) = (arrays.first(), arrays.get(1)) else {
         return Ok(());
     };
@@ -120,8 +123,8 @@ fn check_sequence(arrays: &[ArrayRef], rows: usize) -> Result<(), EngineError> {
         DataType::Timestamp(TimeUnit::Nanosecond, _) => 1,
         _ => 0,
     };
-    let as_i64 = |array: &ArrayRef| -> Result<ArrayRef, EngineError> {
-        arrow::compute::cast(array, &DataType::Int64).map_err(EngineError::from)
+    let as_i64 = |array: &ArrayRef| -> DfResult<ArrayRef> {
+        arrow::compute::cast(array, &DataType::Int64).map_err(DataFusionError::from)
     };
     let (start, stop) = (as_i64(start)?, as_i64(stop)?);
     let (start, stop) = (
@@ -153,7 +156,7 @@ fn check_sequence(arrays: &[ArrayRef], rows: usize) -> Result<(), EngineError> {
 
 /// A step as a count of the start's units; an interval is taken at its shortest (a month as
 /// 28 days), so the entry count is never under-estimated.
-fn step_in_units(step: &ArrayRef, row: usize, unit_nanos: i128) -> Result<i128, EngineError> {
+fn step_in_units(step: &ArrayRef, row: usize, unit_nanos: i128) -> DfResult<i128> {
     match step.data_type() {
         DataType::Interval(arrow::datatypes::IntervalUnit::MonthDayNano) => {
             let value = step.as_primitive::<IntervalMonthDayNanoType>().value(row);
@@ -178,7 +181,7 @@ fn step_in_units(step: &ArrayRef, row: usize, unit_nanos: i128) -> Result<i128, 
 }
 
 /// `repeat(text, n)` and `array_repeat(element, n)`.
-fn check_repeat(arrays: &[ArrayRef], rows: usize) -> Result<(), EngineError> {
+fn check_repeat(arrays: &[ArrayRef], rows: usize) -> DfResult<()> {
     let (Some(element), Some(count)) = (arrays.first(), arrays.get(1)) else {
         return Ok(());
     };
@@ -212,7 +215,7 @@ fn check_repeat(arrays: &[ArrayRef], rows: usize) -> Result<(), EngineError> {
 }
 
 /// `lpad`/`rpad(text, length[, padding])`: a character may take four bytes.
-fn check_pad(name: &str, arrays: &[ArrayRef], rows: usize) -> Result<(), EngineError> {
+fn check_pad(name: &str, arrays: &[ArrayRef], rows: usize) -> DfResult<()> {
     let Some(length) = arrays.get(1) else {
         return Ok(());
     };
@@ -229,7 +232,7 @@ fn check_pad(name: &str, arrays: &[ArrayRef], rows: usize) -> Result<(), EngineE
             ));
         }
         if target.saturating_mul(4) > MAX_PADDED_BYTES {
-            return Err(EngineError::new(
+            return Err(trino_error(
                 ErrorCode::EXCEEDED_FUNCTION_MEMORY_LIMIT,
                 format!(
                     "{name} target length {target} exceeds the {} MB one value may take",
@@ -270,10 +273,12 @@ mod tests {
         let big: ArrayRef = Arc::new(StringArray::from(vec!["x".repeat(1_000)]));
         assert!(check_repeat(&[big, ints(&[10_000])], 1).is_err());
         assert!(check_pad("lpad", &[Arc::clone(&text), ints(&[1_000])], 1).is_ok());
-        let error = check_pad("lpad", &[Arc::clone(&text), ints(&[1_000_000_000])], 1)
-            .unwrap_err()
-            .to_failure("");
-        assert_eq!(error.code, ErrorCode::EXCEEDED_FUNCTION_MEMORY_LIMIT);
+        let error = check_pad("lpad", &[Arc::clone(&text), ints(&[1_000_000_000])], 1).unwrap_err();
+        let DataFusionError::External(inner) = error else {
+            panic!("not a typed error: {error}");
+        };
+        let trino = inner.downcast_ref::<TrinoError>().expect("a Trino error");
+        assert_eq!(trino.code, ErrorCode::EXCEEDED_FUNCTION_MEMORY_LIMIT);
         assert!(check_pad("lpad", &[text, ints(&[-1])], 1).is_err());
     }
 }

@@ -146,6 +146,7 @@ fn map_strings(
     Ok(Arc::new(out.finish()))
 }
 
+#[recursive::recursive]
 fn convert(
     input: &ArrayRef,
     source: &TrinoType,

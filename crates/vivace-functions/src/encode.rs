@@ -53,6 +53,7 @@ pub fn encode_batch(
 }
 
 /// Encodes every value of one column.
+#[recursive::recursive]
 pub fn encode_column(
     array: &ArrayRef,
     trino_type: &TrinoType,

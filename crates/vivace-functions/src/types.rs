@@ -17,6 +17,7 @@ pub fn trino_type_of_field(field: &Field) -> TrinoType {
 }
 
 /// The natural Trino type of an Arrow type.
+#[recursive::recursive]
 pub fn trino_type_of(data_type: &DataType) -> TrinoType {
     match data_type {
         DataType::Null => TrinoType::Unknown,
@@ -199,6 +200,7 @@ pub fn column_field(name: &str, trino: &TrinoType, zone: &str) -> Field {
 }
 
 /// `data_type` with the metadata of its nested fields removed.
+#[recursive::recursive]
 fn untagged(data_type: &DataType) -> DataType {
     use std::sync::Arc;
     let plain = |f: &Field| {
@@ -225,6 +227,33 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
+
+    #[test]
+    fn deep_arrow_types_grow_the_stack_instead_of_overflowing() {
+        let depth = std::thread::Builder::new()
+            .stack_size(256 << 10)
+            .spawn(|| {
+                let mut deep = DataType::Int64;
+                for _ in 0..50_000 {
+                    deep = DataType::new_list(deep, true);
+                }
+                let trino = trino_type_of(&deep);
+                let plain = untagged(&deep);
+                let mut depth = 0;
+                let mut at = &trino;
+                while let TrinoType::Array(element) = at {
+                    depth += 1;
+                    at = element;
+                }
+                // Dropping is recursive too and not ours to guard: leak the test values.
+                std::mem::forget((deep, trino, plain));
+                depth
+            })
+            .expect("spawn")
+            .join()
+            .expect("no overflow");
+        assert_eq!(depth, 50_000);
+    }
 
     #[test]
     fn arrow_types_map_to_trino_names() {

@@ -57,6 +57,7 @@ fn is_json(field: &Field) -> bool {
 
 /// An Arrow array of `target` from JSON values (`None` is NULL); `json` when the values stay
 /// JSON text.
+#[recursive::recursive]
 fn build(values: &[Option<&Value>], target: &DataType, json: bool) -> Result<ArrayRef, String> {
     if json {
         let texts: StringArray = values.iter().map(|v| v.map(Value::to_string)).collect();
