@@ -1,7 +1,7 @@
 //! The built-in connectors: `tpch`, `memory` and `filesystem` (the `system` catalog is
 //! mounted by the engine). Each implements the SPI of `vivace-spi`; this crate must not depend
-//! on any other crate of ours but `vivace-common`: connectors know nothing about sessions,
-//! HTTP, the engine or the cluster.
+//! on any other crate of ours but `vivace-spi` and `vivace-common`: connectors know nothing
+//! about sessions, HTTP, the engine or the cluster.
 
 pub mod filesystem;
 pub mod memory;

@@ -254,10 +254,7 @@ fn classify_arrow(error: &ArrowError) -> (ErrorCode, String) {
         ArrowError::CastError(m) => (ErrorCode::INVALID_CAST_ARGUMENT, m.clone()),
         ArrowError::ParseError(m) => (ErrorCode::INVALID_CAST_ARGUMENT, m.clone()),
         ArrowError::ArithmeticOverflow(m) => (ErrorCode::NUMERIC_VALUE_OUT_OF_RANGE, m.clone()),
-        ArrowError::ComputeError(m)
-            if matching_phrase(m)
-                .is_some_and(|(_, code)| code == ErrorCode::NUMERIC_VALUE_OUT_OF_RANGE) =>
-        {
+        ArrowError::ComputeError(m) if has_phrase_of(m, ErrorCode::NUMERIC_VALUE_OUT_OF_RANGE) => {
             (ErrorCode::NUMERIC_VALUE_OUT_OF_RANGE, m.clone())
         }
         ArrowError::InvalidArgumentError(m) => (ErrorCode::INVALID_FUNCTION_ARGUMENT, m.clone()),
@@ -336,16 +333,30 @@ const MESSAGE_PHRASES: &[(Phrase, ErrorCode)] = &[
     ),
 ];
 
+impl Phrase {
+    fn is_in(self, lower: &str) -> bool {
+        match self {
+            Phrase::StartsWith(start) => lower.starts_with(start),
+            Phrase::Contains(part) => lower.contains(part),
+        }
+    }
+}
+
 /// The first phrase of [`MESSAGE_PHRASES`] that `message` contains.
 fn matching_phrase(message: &str) -> Option<(Phrase, ErrorCode)> {
     let lower = message.to_ascii_lowercase();
     MESSAGE_PHRASES
         .iter()
         .copied()
-        .find(|(phrase, _)| match phrase {
-            Phrase::StartsWith(start) => lower.starts_with(start),
-            Phrase::Contains(part) => lower.contains(part),
-        })
+        .find(|(phrase, _)| phrase.is_in(&lower))
+}
+
+/// Whether `message` contains any phrase of [`MESSAGE_PHRASES`] that means `code`.
+fn has_phrase_of(message: &str, code: ErrorCode) -> bool {
+    let lower = message.to_ascii_lowercase();
+    MESSAGE_PHRASES
+        .iter()
+        .any(|(phrase, meant)| *meant == code && phrase.is_in(&lower))
 }
 
 /// A plan or execution error's code, from its text.
@@ -463,6 +474,11 @@ mod tests {
         let overflow = ArrowError::ComputeError("Overflow happened on: 1 * 2".into());
         assert_eq!(
             classify_arrow(&overflow).0,
+            ErrorCode::NUMERIC_VALUE_OUT_OF_RANGE
+        );
+        let cast_overflow = ArrowError::ComputeError("Cast error: value overflows Int8".into());
+        assert_eq!(
+            classify_arrow(&cast_overflow).0,
             ErrorCode::NUMERIC_VALUE_OUT_OF_RANGE
         );
         let other = ArrowError::ComputeError("Unsupported data type".into());

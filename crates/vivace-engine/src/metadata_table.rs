@@ -30,6 +30,10 @@ pub(crate) trait MetadataRows: Debug + Send + Sync + 'static {
         TableType::Base
     }
 
+    /// Whether the scan is handed the query's filters (as inexact: they are applied again) to
+    /// narrow its listing by [`name_part`](Self::name_part).
+    const TAKES_FILTERS: bool = true;
+
     /// Which part of a name `column` holds, so filters on it narrow the listing; `None` for
     /// every column of a table that cannot be narrowed.
     fn name_part(column: &str) -> Option<NamePart>;
@@ -48,14 +52,6 @@ impl<T: MetadataRows> MetadataTable<T> {
     pub(crate) fn provider(rows: T) -> Arc<dyn TableProvider> {
         Arc::new(MetadataTable(rows))
     }
-
-    fn narrows_by_name(&self) -> bool {
-        self.0
-            .schema()
-            .fields()
-            .iter()
-            .any(|field| T::name_part(field.name()).is_some())
-    }
 }
 
 #[async_trait]
@@ -72,7 +68,7 @@ impl<T: MetadataRows> TableProvider for MetadataTable<T> {
         &self,
         filters: &[&Expr],
     ) -> DfResult<Vec<TableProviderFilterPushDown>> {
-        let pushdown = if self.narrows_by_name() {
+        let pushdown = if T::TAKES_FILTERS {
             TableProviderFilterPushDown::Inexact
         } else {
             TableProviderFilterPushDown::Unsupported

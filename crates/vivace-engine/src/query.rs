@@ -289,6 +289,21 @@ impl QueryHandle {
         true
     }
 
+    /// Fails the query because its output cannot be delivered to the client: like
+    /// [`fail`](Self::fail), and also when it already finished (its rows were not all sent),
+    /// but never over an earlier failure.
+    pub fn fail_output(&self, failure: QueryFailure) {
+        if self.fail(failure.clone()) {
+            return;
+        }
+        let mut status = self.status.lock();
+        if status.state == QueryState::Finished {
+            status.state = QueryState::Failed;
+            status.failure = Some(failure);
+            status.update_count = None;
+        }
+    }
+
     /// Cancels the query at the user's request.
     pub fn cancel(&self) {
         self.fail(QueryFailure::new(
@@ -351,5 +366,41 @@ fn collect_leaf_metrics(plan: &dyn ExecutionPlan, stats: &mut QueryStatistics) {
     }
     for child in plan.children() {
         collect_leaf_metrics(child.as_ref(), stats);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use vivace_common::QueryIdGenerator;
+
+    use super::*;
+
+    fn failure(message: &str) -> QueryFailure {
+        QueryFailure::new(ErrorCode::GENERIC_INTERNAL_ERROR, message.into(), None)
+    }
+
+    #[test]
+    fn undeliverable_output_fails_a_finished_query_but_not_a_failed_one() {
+        let ids = QueryIdGenerator::new();
+        let (finished, _events) = QueryHandle::new(ids.next_id(), Session::default(), "q".into());
+        finished.update_status(|s| {
+            s.state = QueryState::Finished;
+            s.update_count = Some(3);
+        });
+        assert!(!finished.fail(failure("too late")));
+        finished.fail_output(failure("cannot encode"));
+        let status = finished.status();
+        assert_eq!(status.state, QueryState::Failed);
+        assert_eq!(status.update_count, None);
+        assert_eq!(
+            status.failure.map(|f| f.message),
+            Some("cannot encode".into())
+        );
+
+        let (failed, _events) = QueryHandle::new(ids.next_id(), Session::default(), "q".into());
+        failed.cancel();
+        failed.fail_output(failure("cannot encode"));
+        let code = failed.status().failure.map(|f| f.code);
+        assert_eq!(code, Some(ErrorCode::USER_CANCELED));
     }
 }

@@ -1,7 +1,7 @@
 //! The Trino/Presto client REST protocol: wire types, the Trino type model and header names.
 //!
-//! Shared by the server, the client and the CLI; it depends on serde, `http` and
-//! `form_urlencoded` only, and must never depend on another crate of ours. Optional fields are
+//! Shared by the server, the client and the CLI; it depends on serde, `http`,
+//! `form_urlencoded` and `recursive` only, and must never depend on another crate of ours. Optional fields are
 //! `Option`s skipped when absent, because clients break on `"field": null`.
 
 pub mod headers;

@@ -69,8 +69,15 @@ pub(crate) fn session_from_headers(
     family: ProtocolHeaders,
     principal: Option<&Principal>,
 ) -> Result<Session, RequestError> {
-    let requested = RequestedSession::from_headers(headers, family)?;
-    let identity = identity_for(requested.user.as_deref(), headers, principal)?;
+    // Who the request is comes first (401/403 before a malformed header's 400); the user
+    // header is read once, with the rest of the session, unless the session headers are bad.
+    let requested = RequestedSession::from_headers(headers, family);
+    let header_user = match &requested {
+        Ok(requested) => requested.user.clone(),
+        Err(_) => request_headers::header_text(headers, family.user())?.map(str::to_string),
+    };
+    let identity = identity_for(header_user.as_deref(), headers, principal)?;
+    let requested = requested?;
     Ok(Session {
         identity,
         source: requested.source,

@@ -165,18 +165,28 @@ impl ProtocolQuery {
         }
     }
 
-    /// `batch` as the protocol's rows; `None` after failing the query when a value cannot be
-    /// encoded (a type the engine should not have produced).
+    /// `batch` as the protocol's rows; `None` after failing the query when it cannot be
+    /// encoded (a type or a column count the engine should not have produced). The query fails
+    /// even if it already finished: a client must never see a short result as complete.
     fn encode(
         &self,
         batch: &arrow::array::RecordBatch,
         types: &[TrinoType],
     ) -> Option<Vec<Vec<Value>>> {
-        match encode_batch(batch, types, self.encode_options()) {
+        let encoded = if batch.num_columns() == types.len() {
+            encode_batch(batch, types, self.encode_options())
+        } else {
+            Err(format!(
+                "a batch of {} columns for {} announced columns",
+                batch.num_columns(),
+                types.len()
+            ))
+        };
+        match encoded {
             Ok(rows) => Some(rows),
             Err(message) => {
                 tracing::error!(query_id = %self.handle.id(), %message, "cannot encode a result");
-                self.handle.fail(QueryFailure::new(
+                self.handle.fail_output(QueryFailure::new(
                     ErrorCode::GENERIC_INTERNAL_ERROR,
                     "The result cannot be encoded for the client".to_string(),
                     None,
@@ -367,5 +377,67 @@ fn estimate_value_bytes(value: &Value) -> usize {
             .iter()
             .map(|(k, v)| k.len() + 4 + estimate_value_bytes(v))
             .sum::<usize>(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use arrow::array::{Int64Array, RecordBatch};
+    use vivace_common::QueryIdGenerator;
+    use vivace_engine::Session;
+
+    use super::*;
+
+    fn batch(columns: usize) -> RecordBatch {
+        let arrays: Vec<(String, arrow::array::ArrayRef)> = (0..columns)
+            .map(|i| {
+                let values: arrow::array::ArrayRef = Arc::new(Int64Array::from(vec![1, 2]));
+                (format!("c{i}"), values)
+            })
+            .collect();
+        RecordBatch::try_from_iter(arrays).unwrap()
+    }
+
+    /// The second page of a query that announced one bigint column and then sent `sent`.
+    async fn page_after(sent: RecordBatch) -> (Value, Arc<QueryHandle>) {
+        let id = QueryIdGenerator::new().next_id();
+        let (handle, events) = QueryHandle::new(id, Session::default(), "SELECT".into());
+        let query = ProtocolQuery::new(Arc::clone(&handle), ProtocolHeaders::Trino);
+        let columns = vec![ResultColumn {
+            name: "c0".into(),
+            trino_type: TrinoType::Bigint,
+        }];
+        events
+            .send(QueryEvent::Columns {
+                columns,
+                update_type: None,
+            })
+            .await
+            .unwrap();
+        events.send(QueryEvent::Batch(sent)).await.unwrap();
+        drop(events);
+        query.first_page("http://localhost").await;
+        let page = query.page(1, "http://localhost", 1 << 20).await.unwrap();
+        (serde_json::from_slice(&page.body).unwrap(), handle)
+    }
+
+    #[tokio::test]
+    async fn the_engines_batches_become_json_rows() {
+        let (body, _) = page_after(batch(1)).await;
+        assert_eq!(body["columns"][0]["type"], "bigint");
+        assert_eq!(body["data"], serde_json::json!([[1], [2]]));
+    }
+
+    #[tokio::test]
+    async fn a_batch_that_cannot_be_encoded_fails_the_query_without_internals() {
+        let (body, handle) = page_after(batch(2)).await;
+        assert_eq!(body["stats"]["state"], "FAILED");
+        assert_eq!(body["error"]["errorName"], "GENERIC_INTERNAL_ERROR");
+        assert_eq!(
+            body["error"]["message"],
+            "The result cannot be encoded for the client"
+        );
+        assert!(body.get("data").is_none(), "{body}");
+        assert_eq!(handle.status().state, QueryState::Failed);
     }
 }

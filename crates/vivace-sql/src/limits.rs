@@ -50,10 +50,13 @@ pub const STACK_SEGMENT_SIZE: usize = 16 << 20;
 
 /// Installs the process-wide stack guard; call once at startup, before any query runs.
 ///
-/// Rust cannot turn a stack overflow into an error after it happened, so the guard prevents
-/// it: every recursive walk over a statement, a plan, a type or a value (ours and the
-/// libraries') grows its stack on the heap instead of running off the end, and the depth
-/// limits above fail the query long before that memory matters.
+/// Rust cannot turn a stack overflow into an error after it happened, so the guard works
+/// before: the recursive walks marked `#[recursive::recursive]` (our own over types, values,
+/// ASTs and plans, sqlparser's parser and visitors, DataFusion's tree walks) grow their stack
+/// on the heap instead of running off its end. The real protection stays the depth limits
+/// above, checked before anything recursive runs, and the large query stacks: recursion the
+/// guard does not mark (derived `Clone`, `Drop` and `Display` of deep trees, serde_json's
+/// parser, which stops at 128 levels) needs them.
 pub fn install_stack_guard() {
     recursive::set_minimum_stack_size(STACK_RED_ZONE);
     recursive::set_stack_allocation_size(STACK_SEGMENT_SIZE);

@@ -80,6 +80,8 @@ impl std::fmt::Debug for SnapshotTable {
 
 #[async_trait]
 impl MetadataRows for SnapshotTable {
+    const TAKES_FILTERS: bool = false;
+
     fn schema(&self) -> SchemaRef {
         Arc::clone(&self.schema)
     }
