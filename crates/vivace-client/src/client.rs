@@ -2,30 +2,11 @@
 
 use std::time::Duration;
 
-use serde_json::Value;
-use vivace_protocol::{Column, QueryResults};
+use vivace_protocol::QueryResults;
 
 use crate::error::ClientError;
 use crate::options::{ClientOptions, Credentials};
 use crate::session::{ClientSession, SessionUpdate};
-use crate::statement::Statement;
-
-/// The whole outcome of a statement.
-#[derive(Debug, Clone, Default)]
-pub struct QueryOutput {
-    /// The query id.
-    pub id: String,
-    /// The output columns.
-    pub columns: Vec<Column>,
-    /// Every row.
-    pub rows: Vec<Vec<Value>>,
-    /// The update type of a statement that is not a query.
-    pub update_type: Option<String>,
-    /// Rows written.
-    pub update_count: Option<i64>,
-    /// The session changes the statement asked for (not applied by [`Client::execute`]).
-    pub session_update: SessionUpdate,
-}
 
 /// A protocol client for one server.
 #[derive(Debug, Clone)]
@@ -89,46 +70,21 @@ impl Client {
         &self.server
     }
 
-    /// Submits `sql` and returns the running statement at its first response.
-    pub async fn submit(&self, sql: &str) -> Result<Statement<'_>, ClientError> {
+    /// `POST /v1/statement` of `sql` with the session's headers: the statement's first
+    /// response.
+    pub(crate) async fn post_statement(&self, sql: &str) -> Result<Response, ClientError> {
         let url = format!("{}/v1/statement", self.server);
-        let response = self
-            .send(&url, || {
-                let mut request = self
-                    .authorized(self.http.post(&url))
-                    .header("Content-Type", "text/plain; charset=utf-8")
-                    .body(sql.to_string());
-                for (name, value) in self.session.headers() {
-                    request = request.header(name, value);
-                }
-                request
-            })
-            .await?;
-        Ok(Statement::new(self, response))
-    }
-
-    /// Runs `sql` to the end and returns all of its output.
-    pub async fn execute(&self, sql: &str) -> Result<QueryOutput, ClientError> {
-        let mut statement = self.submit(sql).await?;
-        let mut rows = Vec::new();
-        loop {
-            rows.extend(statement.take_rows());
-            statement.check()?;
-            if !statement.advance().await? {
-                break;
+        self.send(&url, || {
+            let mut request = self
+                .authorized(self.http.post(&url))
+                .header("Content-Type", "text/plain; charset=utf-8")
+                .body(sql.to_string());
+            for (name, value) in self.session.headers() {
+                request = request.header(name, value);
             }
-        }
-        Ok(QueryOutput {
-            id: statement.id().to_string(),
-            columns: statement
-                .columns()
-                .map(<[Column]>::to_vec)
-                .unwrap_or_default(),
-            rows,
-            update_type: statement.update_type().map(str::to_string),
-            update_count: statement.update_count(),
-            session_update: statement.session_update().clone(),
+            request
         })
+        .await
     }
 
     /// `GET` of a `nextUri`.

@@ -10,8 +10,8 @@ mod options;
 mod session;
 mod statement;
 
-pub use client::{Client, QueryOutput};
+pub use client::Client;
 pub use error::ClientError;
 pub use options::{ClientOptions, Credentials, TlsOptions};
 pub use session::{ClientSession, SessionUpdate};
-pub use statement::Statement;
+pub use statement::{QueryOutput, Statement};

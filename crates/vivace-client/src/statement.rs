@@ -7,6 +7,56 @@ use crate::client::{Client, Response};
 use crate::error::ClientError;
 use crate::session::SessionUpdate;
 
+/// The whole outcome of a statement.
+#[derive(Debug, Clone, Default)]
+pub struct QueryOutput {
+    /// The query id.
+    pub id: String,
+    /// The output columns.
+    pub columns: Vec<Column>,
+    /// Every row.
+    pub rows: Vec<Vec<Value>>,
+    /// The update type of a statement that is not a query.
+    pub update_type: Option<String>,
+    /// Rows written.
+    pub update_count: Option<i64>,
+    /// The session changes the statement asked for (not applied by [`Client::execute`]).
+    pub session_update: SessionUpdate,
+}
+
+/// Submitting statements: with [`Statement`], this is what a client runs.
+impl Client {
+    /// Submits `sql` and returns the running statement at its first response.
+    pub async fn submit(&self, sql: &str) -> Result<Statement<'_>, ClientError> {
+        let response = self.post_statement(sql).await?;
+        Ok(Statement::new(self, response))
+    }
+
+    /// Runs `sql` to the end and returns all of its output.
+    pub async fn execute(&self, sql: &str) -> Result<QueryOutput, ClientError> {
+        let mut statement = self.submit(sql).await?;
+        let mut rows = Vec::new();
+        loop {
+            rows.extend(statement.take_rows());
+            statement.check()?;
+            if !statement.advance().await? {
+                break;
+            }
+        }
+        Ok(QueryOutput {
+            id: statement.id().to_string(),
+            columns: statement
+                .columns()
+                .map(<[Column]>::to_vec)
+                .unwrap_or_default(),
+            rows,
+            update_type: statement.update_type().map(str::to_string),
+            update_count: statement.update_count(),
+            session_update: statement.session_update().clone(),
+        })
+    }
+}
+
 /// A statement submitted to the server. Each [`Statement::advance`] fetches the next
 /// response; rows are taken page by page with [`Statement::take_rows`].
 ///

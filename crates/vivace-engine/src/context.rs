@@ -7,10 +7,9 @@ use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::context::SessionState;
 use datafusion::execution::memory_pool::MemoryPool;
 use datafusion::prelude::{SessionConfig, SessionContext};
-use vivace_common::ErrorCode;
 
 use crate::catalog::{CatalogList, CatalogManager};
-use crate::error::{EngineError, EngineResult};
+use crate::error::EngineResult;
 use crate::session::Session;
 use crate::session_properties::QueryLimits;
 use vivace_functions::setup::{apply_trino_options, register_trino_functions, runtime_with_pool};
@@ -70,7 +69,7 @@ impl ContextFactory {
             .properties
             .get(crate::session_properties::TIME_ZONE_ID)
             .or(session.time_zone.as_ref())
-            .map(|zone| validate_time_zone(zone.as_str()))
+            .map(|zone| crate::session_properties::validate_time_zone(zone.as_str()))
             .transpose()?;
         apply_trino_options(options, zone);
         let config = config.with_extension(Arc::new(query)).with_extension(scans);
@@ -92,22 +91,4 @@ fn base_config() -> SessionConfig {
         .with_create_default_catalog_and_schema(false);
     apply_trino_options(config.options_mut(), None);
     config
-}
-
-/// Accepts an IANA zone name (in any case, returned as the zone database spells it) or an
-/// offset such as `+05:30`, as Trino does.
-pub(crate) fn validate_time_zone(zone: &str) -> EngineResult<String> {
-    if let Some(named) = chrono_tz::TZ_VARIANTS
-        .iter()
-        .find(|named| named.name().eq_ignore_ascii_case(zone))
-    {
-        return Ok(named.name().to_string());
-    }
-    if let Ok(offset) = zone.parse::<chrono::FixedOffset>() {
-        return Ok(offset.to_string());
-    }
-    Err(EngineError::new(
-        ErrorCode::GENERIC_USER_ERROR,
-        format!("Time zone not supported: {zone}"),
-    ))
 }

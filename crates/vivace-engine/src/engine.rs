@@ -23,29 +23,9 @@ use crate::memory::{CLUSTER_OUT_OF_MEMORY_MESSAGE, NodeMemory, QueryMemoryPool};
 use crate::query::{QueryEvent, QueryHandle, QueryState};
 use crate::session::Session;
 use crate::session_properties::QueryLimits;
+use crate::shared::EngineInner;
 use crate::system::{DirectorySlot, NodeDirectory, NodeInfo, RemoteNode, SystemCatalog};
 use crate::tracker::QueryTracker;
-
-/// State shared by the engine and its running queries.
-#[derive(Debug)]
-pub(crate) struct EngineInner {
-    pub(crate) config: EngineConfig,
-    pub(crate) catalogs: Arc<CatalogManager>,
-    pub(crate) contexts: ContextFactory,
-    pub(crate) tracker: Arc<QueryTracker>,
-    ids: QueryIdGenerator,
-    node: NodeInfo,
-    directory: DirectorySlot,
-    pub(crate) distribution: parking_lot::RwLock<Option<Arc<dyn Distribution>>>,
-    runtime: Handle,
-    shutting_down: AtomicBool,
-    /// The memory all queries of this node reserve from.
-    pub(crate) node_memory: Arc<NodeMemory>,
-    /// When a submitted query may start planning.
-    admission: parking_lot::RwLock<Arc<dyn Admission>>,
-    /// What each table a query scans becomes.
-    pub(crate) scan_policy: parking_lot::RwLock<Arc<dyn ScanPolicy>>,
-}
 
 impl ContextFactory {
     /// The shared state, for name resolution without a query context.

@@ -35,6 +35,7 @@ mod procedures;
 mod query;
 mod session;
 mod session_properties;
+mod shared;
 mod show_functions;
 mod system;
 mod tracker;

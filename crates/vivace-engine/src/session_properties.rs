@@ -132,7 +132,7 @@ pub(crate) fn validate(config: &EngineConfig, name: &str, value: &str) -> Engine
             _ => return Err(invalid("expected a positive integer".into())),
         },
         TIME_ZONE_ID => {
-            return crate::context::validate_time_zone(value).map_err(|e| invalid(e.to_string()));
+            return validate_time_zone(value).map_err(|e| invalid(e.to_string()));
         }
         other => {
             return Err(EngineError::new(
@@ -210,4 +210,22 @@ impl QueryLimits {
         }
         Ok(limits)
     }
+}
+
+/// Accepts an IANA zone name (in any case, returned as the zone database spells it) or an
+/// offset such as `+05:30`, as Trino does.
+pub(crate) fn validate_time_zone(zone: &str) -> EngineResult<String> {
+    if let Some(named) = chrono_tz::TZ_VARIANTS
+        .iter()
+        .find(|named| named.name().eq_ignore_ascii_case(zone))
+    {
+        return Ok(named.name().to_string());
+    }
+    if let Ok(offset) = zone.parse::<chrono::FixedOffset>() {
+        return Ok(offset.to_string());
+    }
+    Err(EngineError::new(
+        ErrorCode::GENERIC_USER_ERROR,
+        format!("Time zone not supported: {zone}"),
+    ))
 }

@@ -13,8 +13,11 @@ use datafusion::execution::runtime_env::RuntimeEnv;
 use datafusion::logical_expr::ScalarUDF;
 
 /// Vivace's scalar functions, built once.
-static TRINO_FUNCTIONS: LazyLock<Vec<Arc<ScalarUDF>>> =
-    LazyLock::new(crate::functions::trino_functions);
+static TRINO_FUNCTIONS: LazyLock<Vec<Arc<ScalarUDF>>> = LazyLock::new(|| {
+    let mut functions = vec![crate::cast::trino_cast_udf()];
+    functions.extend(crate::functions::trino_functions());
+    functions
+});
 
 /// Sets the options that make DataFusion read and compute as Trino: decimal literals, and
 /// `time_zone` (already validated) when the session has one.

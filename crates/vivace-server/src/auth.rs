@@ -1,6 +1,5 @@
 //! Per-request security: where a request came from, and who it is.
 
-use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -10,19 +9,9 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use vivace_security::{AuthRequest, Principal};
 
+use crate::connections::ConnectionInfo;
 use crate::error::RequestError;
 use crate::state::AppState;
-
-/// The connection a request arrived on, set by the accept loop.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct ConnectionInfo {
-    /// The peer address.
-    pub(crate) remote: SocketAddr,
-    /// The address of this node the connection reached.
-    pub(crate) local: IpAddr,
-    /// Whether the connection is TLS.
-    pub(crate) tls: bool,
-}
 
 /// The authenticated principal of a request; `None` when authentication is off.
 #[derive(Debug, Clone)]

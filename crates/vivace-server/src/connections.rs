@@ -11,7 +11,7 @@
 //!   refusals are in progress) and closed.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -43,6 +43,17 @@ pub(crate) const REFUSED_TIMEOUT: Duration = Duration::from_secs(1);
 /// Refused connections answered at the same time; beyond this they are closed at once, after a
 /// best-effort 503 on plain HTTP.
 const MAX_ANSWERING_REFUSALS: usize = crate::config::REFUSALS_ANSWERED_AT_ONCE;
+
+/// The connection a request arrived on, set by the accept loop.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ConnectionInfo {
+    /// The peer address.
+    pub(crate) remote: SocketAddr,
+    /// The address of this node the connection reached.
+    pub(crate) local: IpAddr,
+    /// Whether the connection is TLS.
+    pub(crate) tls: bool,
+}
 
 /// Whether a peer is this host: the loopback address a local client gets by default
 /// (`127.0.0.1`, `::1`), or the very address the connection reached (a process of this host

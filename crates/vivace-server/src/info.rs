@@ -13,7 +13,8 @@ use vivace_common::properties::format_duration;
 use vivace_engine::QueryHandle;
 use vivace_protocol::{NodeVersion, ServerInfo};
 
-use crate::auth::{Authenticated, ConnectionInfo};
+use crate::auth::Authenticated;
+use crate::connections::ConnectionInfo;
 use crate::connections::read_body;
 use crate::error::{RequestError, query_error};
 use crate::headers::{detect_family, request_identity};

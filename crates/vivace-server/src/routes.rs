@@ -76,8 +76,8 @@ mod tests {
     use vivace_security::Authentication;
 
     use super::*;
-    use crate::auth::ConnectionInfo;
     use crate::config::ServerConfig;
+    use crate::connections::ConnectionInfo;
 
     /// A query service that fails every statement at once with a message naming what it
     /// received, so a test sees the session the headers became.

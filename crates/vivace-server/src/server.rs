@@ -27,8 +27,8 @@ use vivace_engine::QueryService;
 use vivace_security::tls::{self, ReloadingCertificate};
 use vivace_security::{Authentication, SecurityError};
 
-use crate::auth::ConnectionInfo;
 use crate::config::ServerConfig;
+use crate::connections::ConnectionInfo;
 use crate::connections::{
     Activity, Admission, ConnectionLimits, REFUSED_TIMEOUT, RESTRICTED_TIMEOUT, Refusal,
     TrackedBody, close_after, is_health_request, open_files_limit, overloaded_response,

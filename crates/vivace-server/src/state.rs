@@ -17,8 +17,8 @@ use vivace_common::{ErrorCode, QueryId};
 use vivace_engine::{QueryFailure, QueryService};
 use vivace_security::Authentication;
 
-use crate::auth::ConnectionInfo;
 use crate::config::ServerConfig;
+use crate::connections::ConnectionInfo;
 use crate::connections::is_this_host;
 use crate::error::RequestError;
 use crate::paging::ProtocolQuery;

@@ -8,7 +8,8 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::auth::{Authenticated, ConnectionInfo};
+use crate::auth::Authenticated;
+use crate::connections::ConnectionInfo;
 use crate::connections::read_body;
 use crate::error::RequestError;
 use crate::headers::{detect_family, session_from_headers};

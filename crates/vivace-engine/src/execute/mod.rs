@@ -27,12 +27,12 @@ use vivace_common::ErrorCode;
 use vivace_protocol::TrinoType;
 
 use crate::context::QueryContext;
-use crate::engine::EngineInner;
 use crate::error::{EngineError, EngineResult};
 use crate::memory::QueryMemoryPool;
 use crate::query::{QueryEvent, QueryHandle, ResultColumn};
 use crate::session::{Session, SessionUpdate};
 use crate::session_properties::QueryLimits;
+use crate::shared::EngineInner;
 use vivace_sql::rewrite;
 use vivace_sql::statement::{self, Statement};
 

@@ -109,7 +109,7 @@ impl Execution {
         let property = session_properties::TIME_ZONE_ID.to_string();
         let update = match zone {
             Some(zone) => SessionUpdate {
-                set_properties: vec![(property, crate::context::validate_time_zone(&zone)?)],
+                set_properties: vec![(property, session_properties::validate_time_zone(&zone)?)],
                 ..SessionUpdate::default()
             },
             None => SessionUpdate {

@@ -236,7 +236,7 @@ pub fn trino_lambda_functions() -> Vec<Arc<datafusion::logical_expr::HigherOrder
     lambdas::lambda_functions()
 }
 
-/// The functions added on top of DataFusion's.
+/// The functions added on top of DataFusion's (besides Trino's cast, which `setup` adds).
 pub fn trino_functions() -> Vec<Arc<ScalarUDF>> {
     let constant = |name: &'static str, value: f64| {
         Arc::new(ScalarUDF::from(ConstantDouble {
@@ -252,7 +252,6 @@ pub fn trino_functions() -> Vec<Arc<ScalarUDF>> {
         }))
     };
     let mut functions = vec![
-        crate::cast::trino_cast_udf(),
         constant("nan", f64::NAN),
         constant("infinity", f64::INFINITY),
         json(true),
