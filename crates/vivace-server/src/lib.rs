@@ -11,6 +11,7 @@ mod auth;
 pub mod config;
 mod connections;
 mod discovery;
+mod encoder;
 mod error;
 mod headers;
 mod info;

@@ -1,5 +1,6 @@
 //! One query as the protocol sees it: its slug, its token sequence, the last page (for
-//! idempotent re-fetches), and the building of pages from the engine's events.
+//! idempotent re-fetches), and the building of pages from its encoder's rows
+//! ([`crate::encoder`]).
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -9,12 +10,12 @@ use axum::http::{HeaderName, HeaderValue};
 use bytes::Bytes;
 use rand::Rng;
 use serde_json::Value;
+use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::TryRecvError;
-use vivace_common::ErrorCode;
-use vivace_engine::{QueryEvent, QueryFailure, QueryHandle, QueryState, ResultColumn};
-use vivace_functions::encode::{EncodeOptions, encode_batch};
-use vivace_protocol::{Column, ProtocolHeaders, QueryResults, StatementStats, TrinoType};
+use vivace_engine::{QueryHandle, QueryState, ResultColumn};
+use vivace_protocol::{Column, ProtocolHeaders, QueryResults, StatementStats};
 
+use crate::encoder::{Encoded, encode_options, spawn_encoder};
 use crate::error::{RequestError, query_error};
 use crate::headers::update_headers;
 
@@ -31,17 +32,17 @@ pub(crate) struct Page {
 }
 
 /// Paging state guarded by the query's lock.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct PageState {
     /// Token of the last page served.
     token: u64,
     /// The last page served.
     last: Option<Page>,
     columns: Option<Vec<Column>>,
-    /// The Trino type of each column, to encode the engine's batches by.
-    types: Vec<TrinoType>,
     update_type: Option<String>,
-    /// Rows read from the engine but not yet sent (a page was full).
+    /// The encoder task's output.
+    encoded: mpsc::Receiver<Encoded>,
+    /// Rows read from the encoder but not yet sent (a page was full).
     pending: VecDeque<Vec<Value>>,
     events_done: bool,
     /// The final page (without `nextUri`) has been served.
@@ -61,7 +62,10 @@ pub(crate) struct ProtocolQuery {
 }
 
 impl ProtocolQuery {
+    /// Registers `handle` with the protocol layer and starts encoding its output. Must be
+    /// called inside the Tokio runtime.
     pub(crate) fn new(handle: Arc<QueryHandle>, family: ProtocolHeaders) -> Self {
+        let encoded = spawn_encoder(Arc::clone(&handle));
         let slug: String = {
             let mut rng = rand::rng();
             (0..16)
@@ -74,7 +78,16 @@ impl ProtocolQuery {
             handle,
             slug: format!("y{slug}"),
             family,
-            state: tokio::sync::Mutex::new(PageState::default()),
+            state: tokio::sync::Mutex::new(PageState {
+                token: 0,
+                last: None,
+                columns: None,
+                update_type: None,
+                encoded,
+                pending: VecDeque::new(),
+                events_done: false,
+                complete: false,
+            }),
             last_access: parking_lot::Mutex::new(Instant::now()),
             complete: std::sync::atomic::AtomicBool::new(false),
         }
@@ -148,7 +161,7 @@ impl ProtocolQuery {
 
     /// The engine's columns as the protocol names them for this client.
     fn protocol_columns(&self, columns: &[ResultColumn]) -> Vec<Column> {
-        let legacy = self.encode_options().legacy_datetime;
+        let legacy = encode_options(&self.handle).legacy_datetime;
         columns
             .iter()
             .map(|c| Column {
@@ -157,43 +170,6 @@ impl ProtocolQuery {
                 type_signature: c.trino_type.signature(legacy),
             })
             .collect()
-    }
-
-    fn encode_options(&self) -> EncodeOptions {
-        EncodeOptions {
-            legacy_datetime: !self.handle.session().supports_parametric_datetime(),
-        }
-    }
-
-    /// `batch` as the protocol's rows; `None` after failing the query when it cannot be
-    /// encoded (a type or a column count the engine should not have produced). The query fails
-    /// even if it already finished: a client must never see a short result as complete.
-    fn encode(
-        &self,
-        batch: &arrow::array::RecordBatch,
-        types: &[TrinoType],
-    ) -> Option<Vec<Vec<Value>>> {
-        let encoded = if batch.num_columns() == types.len() {
-            encode_batch(batch, types, self.encode_options())
-        } else {
-            Err(format!(
-                "a batch of {} columns for {} announced columns",
-                batch.num_columns(),
-                types.len()
-            ))
-        };
-        match encoded {
-            Ok(rows) => Some(rows),
-            Err(message) => {
-                tracing::error!(query_id = %self.handle.id(), %message, "cannot encode a result");
-                self.handle.fail_output(QueryFailure::new(
-                    ErrorCode::GENERIC_INTERNAL_ERROR,
-                    "The result cannot be encoded for the client".to_string(),
-                    None,
-                ));
-                None
-            }
-        }
     }
 
     async fn next_page(
@@ -214,37 +190,28 @@ impl ProtocolQuery {
         }
         if !state.events_done && bytes < target_bytes {
             let deadline = tokio::time::Instant::now() + MAX_WAIT;
-            let mut events = self.handle.events().lock().await;
             loop {
                 let event = if rows.is_empty() {
-                    match tokio::time::timeout_at(deadline, events.recv()).await {
+                    match tokio::time::timeout_at(deadline, state.encoded.recv()).await {
                         Ok(event) => event,
                         Err(_) => break,
                     }
                 } else {
-                    match events.try_recv() {
+                    match state.encoded.try_recv() {
                         Ok(event) => Some(event),
                         Err(TryRecvError::Empty) => break,
                         Err(TryRecvError::Disconnected) => None,
                     }
                 };
                 match event {
-                    Some(QueryEvent::Columns {
+                    Some(Encoded::Columns {
                         columns,
                         update_type,
                     }) => {
                         state.columns = Some(self.protocol_columns(&columns));
-                        state.types = columns.into_iter().map(|c| c.trino_type).collect();
                         state.update_type = update_type;
                     }
-                    Some(QueryEvent::Batch(batch)) => {
-                        let Some(encoded) = self.encode(&batch, &state.types) else {
-                            // The query is failed; what was read is not sent.
-                            rows.clear();
-                            state.pending.clear();
-                            state.events_done = true;
-                            break;
-                        };
+                    Some(Encoded::Rows(encoded)) => {
                         let mut batch = encoded.into_iter();
                         for row in batch.by_ref() {
                             bytes += estimate_row_bytes(&row);
@@ -258,6 +225,8 @@ impl ProtocolQuery {
                             break;
                         }
                     }
+                    // The engine's events ended, or the encoder failed the query (its page then
+                    // carries the failure and none of the rows read).
                     None => {
                         state.events_done = true;
                         break;
@@ -384,7 +353,8 @@ fn estimate_value_bytes(value: &Value) -> usize {
 mod tests {
     use arrow::array::{Int64Array, RecordBatch};
     use vivace_common::QueryIdGenerator;
-    use vivace_engine::Session;
+    use vivace_engine::{QueryEvent, Session};
+    use vivace_protocol::TrinoType;
 
     use super::*;
 
