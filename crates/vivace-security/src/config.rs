@@ -53,6 +53,8 @@ pub struct SecurityConfig {
     pub allow_insecure_over_http: bool,
     /// The password authenticators, tried in order.
     pub password_authenticators: Vec<Arc<dyn PasswordAuthenticator>>,
+    /// The files they were configured from (empty without PASSWORD authentication).
+    pub password_authenticator_files: Vec<PathBuf>,
     /// `http-server.authentication.password.user-mapping.*`.
     pub password_user_mapping: UserMapping,
     /// `http-server.authentication.jwt.*`, when JWT is on.
@@ -99,6 +101,7 @@ impl Default for SecurityConfig {
             types: vec![],
             allow_insecure_over_http: true,
             password_authenticators: vec![],
+            password_authenticator_files: vec![],
             password_user_mapping: UserMapping::Identity,
             jwt: None,
             jwt_user_mapping: UserMapping::Identity,
@@ -231,6 +234,7 @@ impl SecurityConfig {
                 .iter()
                 .map(|file| password::from_file(file))
                 .collect::<Result<_, _>>()?;
+            config.password_authenticator_files = files;
         }
 
         let jwt_key_file = props.take_string("http-server.authentication.jwt.key-file");

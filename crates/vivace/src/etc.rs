@@ -1,6 +1,7 @@
 //! Loading a node's configuration: the embedded default, or a Trino-style `etc/` directory,
 //! with `-Dkey=value` overrides. Every key is consumed by a typed config; what is left is an
-//! error naming the file, line and key.
+//! error naming the file, line and key. A configuration file under `etc/` that Vivace would
+//! ignore is an error too (`etc_files.rs`).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -133,6 +134,10 @@ pub fn load(
     let mut server = ServerConfig::default();
     server.take_properties(&mut config_props)?;
     let security = SecurityConfig::take_properties(&mut config_props, etc)?;
+    if let Some(dir) = etc {
+        crate::etc_files::check_etc_files(dir, &security.password_authenticator_files)
+            .map_err(StartupError::Invalid)?;
+    }
     engine.take_server_properties(&mut config_props)?;
     if !engine.coordinator && security.shared_secret.is_none() {
         return Err(StartupError::Invalid(format!(

@@ -5,6 +5,7 @@
 
 mod cli;
 pub mod etc;
+mod etc_files;
 mod health;
 mod logging;
 mod security_tools;
