@@ -36,6 +36,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
         ],
     ),
     ("vivace-security", &["vivace-common"]),
+    ("vivace-access", &["vivace-common"]),
     (
         "vivace-cluster",
         &[
