@@ -102,13 +102,17 @@ fn substitute(source: &str, user: &str) -> String {
     source.replace(USER_PLACEHOLDER, &regex::escape(user))
 }
 
+/// `source` compiled to match whole names only. It must be valid on its own first: wrapped
+/// unchecked, a source such as `x)|(.*` would escape the anchors and match everything.
 fn anchored(field: &str, source: &str) -> Result<Regex, String> {
-    Regex::new(&format!("^(?:{source})$")).map_err(|e| {
+    let invalid = |e: regex::Error| {
         format!(
             "invalid pattern for '{field}': {source}: {}",
             first_line(&e)
         )
-    })
+    };
+    Regex::new(source).map_err(invalid)?;
+    Regex::new(&format!("^(?:{source})$")).map_err(invalid)
 }
 
 fn first_line(error: &regex::Error) -> String {
@@ -155,6 +159,8 @@ mod tests {
         assert!(err.contains("'user'"), "{err}");
         let err = RulePattern::with_user("schema", "(").unwrap_err();
         assert!(err.contains("'schema'"), "{err}");
+        // A pattern that would escape the anchors when wrapped is rejected, not widened.
+        assert!(RulePattern::fixed("user", "x)|(.*").is_err());
     }
 
     #[test]

@@ -31,4 +31,10 @@ pub trait QueryService: Send + Sync + 'static {
 
     /// How many queries have not ended.
     fn running_queries(&self) -> usize;
+
+    /// The runtime that work on a query's output (encoding it for the client) should run on,
+    /// away from the HTTP threads; `None` runs it on the caller's runtime.
+    fn output_runtime(&self) -> Option<tokio::runtime::Handle> {
+        None
+    }
 }

@@ -171,6 +171,10 @@ impl QueryService for Engine {
     fn running_queries(&self) -> usize {
         self.inner.tracker.running()
     }
+
+    fn output_runtime(&self) -> Option<Handle> {
+        Some(self.inner.runtime.clone())
+    }
 }
 
 async fn run_query(

@@ -206,6 +206,13 @@ impl SecurityConfig {
         }
 
         let config_files = props.take_string("password-authenticator.config-files");
+        if config_files.is_some() && !config.types.contains(&AuthenticationType::Password) {
+            return Err(SecurityError::config(format!(
+                "{source}: password-authenticator.config-files is set but \
+                 http-server.authentication.type does not include PASSWORD, so no password \
+                 would be checked"
+            )));
+        }
         if config.types.contains(&AuthenticationType::Password) {
             let files: Vec<PathBuf> = match config_files {
                 Some(list) => list
@@ -318,6 +325,14 @@ mod tests {
         )
         .unwrap();
         assert_eq!(config.failure_limit_per_address, 50);
+    }
+
+    #[test]
+    fn password_files_without_password_authentication_are_an_error() {
+        let message = take("password-authenticator.config-files=/etc/vivace/pw.properties\n")
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("does not include PASSWORD"), "{message}");
     }
 
     #[test]

@@ -4,6 +4,10 @@
 //! them while the client is still busy with the previous page, so encoding overlaps with
 //! the client's fetches instead of adding to each one. A small bounded queue between the task
 //! and the pages keeps the memory held for a slow reader to a few batches.
+//!
+//! The output is complete only when [`Encoded::End`] arrives: a queue that closes without it
+//! (the task failed the query, or stopped in a way nobody expected) must never be shown to a
+//! client as a finished result.
 
 use std::sync::Arc;
 
@@ -27,6 +31,8 @@ pub(crate) enum Encoded {
     },
     /// The rows of one batch.
     Rows(Vec<Vec<Value>>),
+    /// The engine's output ended and every batch was encoded.
+    End,
 }
 
 /// The options the query's client needs its values encoded with.
@@ -36,12 +42,16 @@ pub(crate) fn encode_options(handle: &QueryHandle) -> EncodeOptions {
     }
 }
 
-/// Starts the encoder task of `handle` and returns what it produces. The queue closes when
-/// the engine's events end, when a batch cannot be encoded (the query is failed first), or
-/// when the returned receiver is dropped (the task then stops reading).
-pub(crate) fn spawn_encoder(handle: Arc<QueryHandle>) -> mpsc::Receiver<Encoded> {
+/// Starts the encoder task of `handle` on `runtime` (the caller's when `None`) and returns what
+/// it produces. The queue closes after [`Encoded::End`], when a batch cannot be encoded (the
+/// query is failed first), or when the returned receiver is closed or dropped (the task then
+/// stops reading).
+pub(crate) fn spawn_encoder(
+    handle: Arc<QueryHandle>,
+    runtime: Option<tokio::runtime::Handle>,
+) -> mpsc::Receiver<Encoded> {
     let (sender, receiver) = mpsc::channel(ENCODED_AHEAD);
-    tokio::spawn(async move {
+    let task = async move {
         let options = encode_options(&handle);
         let mut types: Vec<TrinoType> = Vec::new();
         let mut events = handle.events().lock().await;
@@ -66,7 +76,13 @@ pub(crate) fn spawn_encoder(handle: Arc<QueryHandle>) -> mpsc::Receiver<Encoded>
                 return;
             }
         }
-    });
+        // A closed receiver needs no end.
+        let _ = sender.send(Encoded::End).await;
+    };
+    match runtime {
+        Some(runtime) => drop(runtime.spawn(task)),
+        None => drop(tokio::spawn(task)),
+    }
     receiver
 }
 
@@ -80,7 +96,11 @@ fn encode(
     options: EncodeOptions,
 ) -> Option<Vec<Vec<Value>>> {
     let encoded = if batch.num_columns() == types.len() {
-        encode_batch(batch, types, options)
+        // A panic in the encoder is a bug of ours; it fails this query, not the process.
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            encode_batch(batch, types, options)
+        }))
+        .unwrap_or_else(|_| Err("the encoder panicked".to_string()))
     } else {
         Err(format!(
             "a batch of {} columns for {} announced columns",
@@ -92,12 +112,18 @@ fn encode(
         Ok(rows) => Some(rows),
         Err(message) => {
             tracing::error!(query_id = %handle.id(), %message, "cannot encode a result");
-            handle.fail_output(QueryFailure::new(
-                ErrorCode::GENERIC_INTERNAL_ERROR,
-                "The result cannot be encoded for the client".to_string(),
-                None,
-            ));
+            fail_undeliverable(handle);
             None
         }
     }
+}
+
+/// Fails the query because its result cannot reach the client whole, even if it finished;
+/// the client sees a generic message, the log has the reason.
+pub(crate) fn fail_undeliverable(handle: &QueryHandle) {
+    handle.fail_output(QueryFailure::new(
+        ErrorCode::GENERIC_INTERNAL_ERROR,
+        "The result cannot be encoded for the client".to_string(),
+        None,
+    ));
 }

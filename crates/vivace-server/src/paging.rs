@@ -15,7 +15,7 @@ use tokio::sync::mpsc::error::TryRecvError;
 use vivace_engine::{QueryHandle, QueryState, ResultColumn};
 use vivace_protocol::{Column, ProtocolHeaders, QueryResults, StatementStats};
 
-use crate::encoder::{Encoded, encode_options, spawn_encoder};
+use crate::encoder::{Encoded, encode_options, fail_undeliverable, spawn_encoder};
 use crate::error::{RequestError, query_error};
 use crate::headers::update_headers;
 
@@ -62,10 +62,14 @@ pub(crate) struct ProtocolQuery {
 }
 
 impl ProtocolQuery {
-    /// Registers `handle` with the protocol layer and starts encoding its output. Must be
-    /// called inside the Tokio runtime.
-    pub(crate) fn new(handle: Arc<QueryHandle>, family: ProtocolHeaders) -> Self {
-        let encoded = spawn_encoder(Arc::clone(&handle));
+    /// Registers `handle` with the protocol layer and starts encoding its output on `runtime`
+    /// (the caller's, which must be a Tokio runtime, when `None`).
+    pub(crate) fn new(
+        handle: Arc<QueryHandle>,
+        family: ProtocolHeaders,
+        runtime: Option<tokio::runtime::Handle>,
+    ) -> Self {
+        let encoded = spawn_encoder(Arc::clone(&handle), runtime);
         let slug: String = {
             let mut rng = rand::rng();
             (0..16)
@@ -225,9 +229,18 @@ impl ProtocolQuery {
                             break;
                         }
                     }
-                    // The engine's events ended, or the encoder failed the query (its page then
-                    // carries the failure and none of the rows read).
+                    Some(Encoded::End) => {
+                        state.events_done = true;
+                        break;
+                    }
+                    // Closed without an end: the encoder failed the query (its page then
+                    // carries the failure and none of the rows read) or stopped unexpectedly,
+                    // which must fail the query too rather than pass for a complete result.
                     None => {
+                        if self.handle.status().state != QueryState::Failed {
+                            tracing::error!(query_id = %self.handle.id(), "the result encoder stopped early");
+                        }
+                        fail_undeliverable(&self.handle);
                         state.events_done = true;
                         break;
                     }
@@ -240,6 +253,8 @@ impl ProtocolQuery {
         let finished = state.events_done && state.pending.is_empty() && status.state.is_done();
         let done = failed || finished;
         if done {
+            // Whatever is still queued will never be sent: let the encoder stop.
+            state.encoded.close();
             state.complete = true;
             self.complete
                 .store(true, std::sync::atomic::Ordering::SeqCst);
@@ -372,7 +387,7 @@ mod tests {
     async fn page_after(sent: RecordBatch) -> (Value, Arc<QueryHandle>) {
         let id = QueryIdGenerator::new().next_id();
         let (handle, events) = QueryHandle::new(id, Session::default(), "SELECT".into());
-        let query = ProtocolQuery::new(Arc::clone(&handle), ProtocolHeaders::Trino);
+        let query = ProtocolQuery::new(Arc::clone(&handle), ProtocolHeaders::Trino, None);
         let columns = vec![ResultColumn {
             name: "c0".into(),
             trino_type: TrinoType::Bigint,
@@ -396,6 +411,37 @@ mod tests {
         let (body, _) = page_after(batch(1)).await;
         assert_eq!(body["columns"][0]["type"], "bigint");
         assert_eq!(body["data"], serde_json::json!([[1], [2]]));
+    }
+
+    #[tokio::test]
+    async fn output_that_stops_without_its_end_fails_the_query() {
+        let id = QueryIdGenerator::new().next_id();
+        let (handle, _events) = QueryHandle::new(id, Session::default(), "SELECT".into());
+        let query = ProtocolQuery::new(Arc::clone(&handle), ProtocolHeaders::Trino, None);
+        let (sender, receiver) = mpsc::channel(4);
+        let columns = vec![ResultColumn {
+            name: "c0".into(),
+            trino_type: TrinoType::Bigint,
+        }];
+        sender
+            .send(Encoded::Columns {
+                columns,
+                update_type: None,
+            })
+            .await
+            .unwrap();
+        sender
+            .send(Encoded::Rows(vec![vec![serde_json::json!(1)]]))
+            .await
+            .unwrap();
+        drop(sender);
+        query.state.lock().await.encoded = receiver;
+        query.first_page("http://localhost").await;
+        let page = query.page(1, "http://localhost", 1 << 20).await.unwrap();
+        let body: Value = serde_json::from_slice(&page.body).unwrap();
+        assert_eq!(body["stats"]["state"], "FAILED", "{body}");
+        assert!(body.get("data").is_none(), "{body}");
+        assert_eq!(handle.status().state, QueryState::Failed);
     }
 
     #[tokio::test]

@@ -56,7 +56,11 @@ pub(crate) async fn submit(
         ));
     }
     let handle = app.service.submit(session, sql.to_string());
-    let query = Arc::new(ProtocolQuery::new(handle, family));
+    let query = Arc::new(ProtocolQuery::new(
+        handle,
+        family,
+        app.service.output_runtime(),
+    ));
     app.register(Arc::clone(&query));
     let base = app.base_uri(&headers, connection.tls);
     Ok(page_response(query.first_page(&base).await))

@@ -70,6 +70,7 @@ const NOT_IMPLEMENTED: [(&str, &str); 12] = [
 /// password authenticators'), and no Trino configuration file that Vivace does not implement
 /// may be present.
 pub(crate) fn check_etc_files(dir: &Path, also_read: &[PathBuf]) -> Result<(), String> {
+    let password_configured = !also_read.is_empty();
     let also_read: Vec<PathBuf> = also_read
         .iter()
         .filter_map(|p| p.canonicalize().ok())
@@ -86,7 +87,13 @@ pub(crate) fn check_etc_files(dir: &Path, also_read: &[PathBuf]) -> Result<(), S
     }
     names.sort();
     for name in names {
+        // Hidden files (editor locks, macOS `._` copies) are nobody's configuration.
+        if name.starts_with('.') {
+            continue;
+        }
         let path = dir.join(&name);
+        // Case-insensitive file systems would let Trino read `ACCESS-CONTROL.PROPERTIES`.
+        let name = name.to_ascii_lowercase();
         let stop = "remove it or move it out of etc/; Vivace does not start while a configuration \
                     file it would ignore is present";
         if let Some((_, what)) = NOT_IMPLEMENTED.iter().find(|(file, _)| *file == name) {
@@ -103,10 +110,13 @@ pub(crate) fn check_etc_files(dir: &Path, also_read: &[PathBuf]) -> Result<(), S
             continue;
         }
         if name == "password-authenticator.properties" {
+            let why = if !password_configured {
+                "http-server.authentication.type does not include PASSWORD"
+            } else {
+                "password-authenticator.config-files names other files"
+            };
             return Err(format!(
-                "{}: present but not read, so no password it configures would be checked: \
-                 http-server.authentication.type does not include PASSWORD, or \
-                 password-authenticator.config-files names other files",
+                "{}: present but not read, so no password it configures would be checked: {why}",
                 path.display()
             ));
         }
@@ -165,6 +175,19 @@ mod tests {
             err.contains("every authenticated user could read every catalog"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn names_are_compared_without_case_and_hidden_files_are_skipped() {
+        let dir = etc_with(&["config.properties", "Access-Control.PROPERTIES"]);
+        let err = check_etc_files(dir.path(), &[]).unwrap_err();
+        assert!(err.contains("Access-Control.PROPERTIES"), "{err}");
+        let dir = etc_with(&[
+            "config.properties",
+            "._config.properties",
+            ".#node.properties",
+        ]);
+        check_etc_files(dir.path(), &[]).unwrap();
     }
 
     #[test]

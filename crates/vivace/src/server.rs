@@ -57,8 +57,8 @@ pub(crate) fn run(args: ServerArgs) -> ExitCode {
 
 fn serve(config: NodeConfig) -> Result<(), String> {
     vivace_sql::limits::install_stack_guard();
-    // Queries are planned and run on their own runtime so that heavy work never delays HTTP
-    // requests; the HTTP runtime only encodes the rows of the page a client fetches.
+    // Queries are planned and run, and their results encoded for clients, on their own
+    // runtime, so that heavy work never delays HTTP requests.
     let query_runtime = tokio::runtime::Builder::new_multi_thread()
         .thread_name("vivace-query")
         // Deep expression trees are walked recursively by the planner; the threads that plan
