@@ -383,15 +383,20 @@ mod tests {
         RecordBatch::try_from_iter(arrays).unwrap()
     }
 
+    /// The columns the test queries announce: one bigint `c0`.
+    fn one_bigint_column() -> Vec<ResultColumn> {
+        vec![ResultColumn {
+            name: "c0".into(),
+            trino_type: TrinoType::Bigint,
+        }]
+    }
+
     /// The second page of a query that announced one bigint column and then sent `sent`.
     async fn page_after(sent: RecordBatch) -> (Value, Arc<QueryHandle>) {
         let id = QueryIdGenerator::new().next_id();
         let (handle, events) = QueryHandle::new(id, Session::default(), "SELECT".into());
         let query = ProtocolQuery::new(Arc::clone(&handle), ProtocolHeaders::Trino, None);
-        let columns = vec![ResultColumn {
-            name: "c0".into(),
-            trino_type: TrinoType::Bigint,
-        }];
+        let columns = one_bigint_column();
         events
             .send(QueryEvent::Columns {
                 columns,
@@ -419,10 +424,7 @@ mod tests {
         let (handle, _events) = QueryHandle::new(id, Session::default(), "SELECT".into());
         let query = ProtocolQuery::new(Arc::clone(&handle), ProtocolHeaders::Trino, None);
         let (sender, receiver) = mpsc::channel(4);
-        let columns = vec![ResultColumn {
-            name: "c0".into(),
-            trino_type: TrinoType::Bigint,
-        }];
+        let columns = one_bigint_column();
         sender
             .send(Encoded::Columns {
                 columns,
